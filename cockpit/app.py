@@ -1,0 +1,25 @@
+"""The Dash app shell: pages from ``cockpit/pages``, assets from ``assets/``, nothing else."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import dash
+from dash import Dash, html
+from flask import redirect
+
+from cockpit import runtime
+from config.settings import Settings
+from warehouse import Warehouse
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+
+
+def create_app(settings: Settings, warehouse: Warehouse) -> Dash:
+    runtime.configure(settings, warehouse)
+    app = Dash(__name__, use_pages=True, pages_folder=str(HERE / "pages"), assets_folder=str(ROOT / "assets"),
+               title="城市运行一网统管", update_title=None, suppress_callback_exceptions=True)
+    app.index_string = app.index_string.replace("<html>", '<html lang="zh-CN">')
+    app.layout = html.Div(dash.page_container)
+    app.server.add_url_rule("/", "home", lambda: redirect("/wall"))
+    return app

@@ -1,0 +1,112 @@
+"""The demo and the long-running jobs: each runs until Ctrl-C / SIGTERM, then stops cleanly.
+
+The demo runs everything in one process (chDB holds its data directory for one process only): the embedded
+broker (when no Kafka bootstrap is configured), the simulator, ingest and the cockpit. This module is the
+only one that wires streams and the cockpit together.
+"""
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from contextlib import ExitStack
+
+from cockpit.serve import WebServer
+from config.settings import Settings
+from streams.broker import EmbeddedBroker
+from streams.ingest import run_ingest
+from streams.simulator import run_simulator
+from warehouse import connect
+from warehouse.migrations import migrate
+
+log = logging.getLogger(__name__)
+
+
+class Supervisor:
+    """Runs worker threads; the first one to fail, or a signal, stops them all."""
+
+    def __init__(self):
+        self.stop = threading.Event()
+        self.failed: list[str] = []
+        self._threads: list[threading.Thread] = []
+
+    def handle_signals(self) -> None:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda *_: self.stop.set())
+
+    def spawn(self, name: str, target, *args) -> None:
+        def run():
+            try:
+                target(*args, self.stop)
+            except Exception:
+                log.exception("%s failed; stopping", name)
+                self.failed.append(name)
+                self.stop.set()
+        thread = threading.Thread(target=run, name=name, daemon=True)
+        self._threads.append(thread)
+        thread.start()
+
+    def wait(self) -> int:
+        while not self.stop.wait(0.5):
+            pass
+        for thread in self._threads:
+            thread.join(timeout=15)
+        return 1 if self.failed else 0
+
+
+def run_demo(settings: Settings) -> int:
+    supervisor = Supervisor()
+    supervisor.handle_signals()
+    with ExitStack() as stack:
+        if not settings.kafka.bootstrap:
+            broker = stack.enter_context(EmbeddedBroker())
+            settings = settings.replace(**{"kafka.bootstrap": broker.bootstrap})
+        warehouse = connect(settings.warehouse.url)
+        migrate(warehouse)
+        web = WebServer(settings, warehouse).start()
+        stack.callback(web.stop)
+        supervisor.spawn("ingest", run_ingest, settings, warehouse)
+        supervisor.spawn("simulator", run_simulator, settings)
+        print(f"城市运行一网统管 cockpit: {web.url}/wall   (Ctrl-C to stop)", flush=True)
+        return supervisor.wait()
+
+
+def run_serve(settings: Settings) -> int:
+    supervisor = Supervisor()
+    supervisor.handle_signals()
+    warehouse = connect(settings.warehouse.url)
+    migrate(warehouse)
+    web = WebServer(settings, warehouse).start()
+    print(f"cockpit: {web.url}/wall", flush=True)
+    try:
+        return supervisor.wait()
+    finally:
+        web.stop()
+
+
+def run_ingest_job(settings: Settings) -> int:
+    _require_bootstrap(settings, "ingest")
+    supervisor = Supervisor()
+    supervisor.handle_signals()
+    warehouse = connect(settings.warehouse.url)
+    migrate(warehouse)
+    supervisor.spawn("ingest", run_ingest, settings, warehouse)
+    return supervisor.wait()
+
+
+def run_simulate_job(settings: Settings) -> int:
+    _require_bootstrap(settings, "simulate")
+    supervisor = Supervisor()
+    supervisor.handle_signals()
+    supervisor.spawn("simulator", run_simulator, settings)
+    return supervisor.wait()
+
+
+class UsageError(RuntimeError):
+    """A job cannot run with these settings; the message says what to set."""
+
+
+def _require_bootstrap(settings: Settings, job: str) -> None:
+    if not settings.kafka.bootstrap:
+        raise UsageError(f"'{job}' needs a Kafka broker: set kafka.bootstrap or COCKPIT_KAFKA_BOOTSTRAP "
+                         f"(only 'demo' starts an embedded one)")

@@ -1,0 +1,134 @@
+"""/wall — 一屏统览: the command-centre wall. No controls; refreshes itself; shows when data is stale."""
+from __future__ import annotations
+
+import time
+
+import dash
+from dash import Input, Output, State, callback, clientside_callback, dcc, html
+
+from cockpit import wall_view
+from cockpit.components.freshness import freshness, freshness_badge
+from cockpit.components.kpi import format_count, format_percent, kpi_tile
+from cockpit.runtime import current
+from layers import districts as dmap
+
+dash.register_page(__name__, path="/wall", title="一屏统览 · 城市运行一网统管")
+
+TILES = (  # id, label, unit, help, formatter
+    ("received", "今日受理", "件", "今日（本地时间 0 时起）受理的 12345 工单数", format_count),
+    ("open", "在办工单", "件", "已受理、尚未办结的工单", format_count),
+    ("completed", "今日办结", "件", "今日办结的工单数", format_count),
+    ("overdue", "超期在办", "件", "已超过办理时限仍未办结的工单", format_count),
+    ("on_time", "按时办结率", "%", "本项目定义（国家未发布统一公式）：时限在统计期内到期的工单中，于时限前办结的比例",
+     format_percent),
+    ("satisfaction", "满意率", "%", "本项目定义：（满意 + 基本满意）÷ 有满意度答复的回访工单", format_percent),
+)
+MAP_UNIT = "件"
+
+
+def layout(**_query) -> html.Div:
+    s = current().settings
+    return html.Div(className="wall", children=[
+        html.Div(className="wall-header", children=[
+            html.Div([f"{city_name(s.city.adcode)}城市运行一网统管", html.Small("一屏统览")], className="brand"),
+            html.Div(className="header-right", children=[
+                html.Div(id="wall-clock", className="clock"),
+                freshness_badge("wall-freshness"),
+            ]),
+        ]),
+        html.Div(className="kpi-row", children=[kpi_tile(f"wall-kpi-{i}", label, unit, help_text)
+                                                 for i, label, unit, help_text, _ in TILES]),
+        html.Div(className="wall-body", children=[
+            html.Div(className="side", children=[
+                panel("受理趋势", dcc.Graph(id="wall-trend", className="graph", config={"displayModeBar": False},
+                                        style={"height": "100%"}), note="每小时受理量"),
+                panel("今日诉求分类", html.Div(id="wall-categories", className="ranking"), note="受理件数"),
+            ]),
+            html.Div(className="panel", children=[
+                html.Div(["各区在办工单", html.Span("12345 热线 · 实时", className="panel-note")], className="panel-title"),
+                html.Div(className="map-wrap", children=[
+                    dmap.district_map("wall", s.city.adcode, tile_url=s.cockpit.tile_url,
+                                      tile_attribution=s.cockpit.tile_attribution),
+                    html.Div(id="wall-legend", className="legend"),
+                ]),
+            ]),
+            html.Div(className="side", children=[
+                panel("各区今日受理排行", html.Div(id="wall-ranking", className="ranking")),
+                panel("最新工单", html.Ul(id="wall-ticker", className="ticker")),
+            ]),
+        ]),
+        dcc.Store(id="wall-tz", data=s.city.timezone),
+        dcc.Interval(id="wall-tick", interval=int(s.cockpit.refresh_seconds * 1000)),
+        dcc.Interval(id="wall-clock-tick", interval=1000),
+    ])
+
+
+def panel(title: str, body, note: str = "") -> html.Div:
+    heading = [title, html.Span(note, className="panel-note")] if note else [title]
+    return html.Div(className="panel", children=[html.Div(heading, className="panel-title"), body])
+
+
+def city_name(adcode: str) -> str:
+    return dmap.city_boundaries(adcode).get("name", "")
+
+
+clientside_callback(
+    dash.ClientsideFunction(namespace="cockpit", function_name="clock"),
+    Output("wall-clock", "children"), Input("wall-clock-tick", "n_intervals"), State("wall-tz", "data"),
+)
+
+
+@callback(
+    [Output(f"wall-kpi-{i}-value", "children") for i, *_ in TILES]
+    + [Output(f"wall-kpi-{i}-sub", "children") for i, *_ in TILES]
+    + [Output(f"wall-kpi-{i}", "className") for i, *_ in TILES]
+    + [Output("wall-districts", "hideout"), Output("wall-labels", "data"), Output("wall-legend", "children"),
+       Output("wall-trend", "figure"), Output("wall-categories", "children"), Output("wall-ranking", "children"),
+       Output("wall-ticker", "children"),
+       Output("wall-freshness", "children"), Output("wall-freshness", "className")],
+    Input("wall-tick", "n_intervals"),
+)
+def refresh(_n):
+    rt = current()
+    s = rt.settings
+    data = wall_view.load(rt.warehouse, time.time(), s.city.timezone)
+    tiles = wall_view.kpis(data)
+    boundaries = dmap.city_boundaries(s.city.adcode)
+    names = {code: name for code, (_, _, name) in dmap.anchors(boundaries).items()}
+    open_by_district = wall_view.per_district(data.states, "open_orders")
+    breaks = dmap.class_breaks(max(open_by_district.values(), default=0))
+    level, text = freshness(*wall_view.newest(data), data.now, s.cockpit.stale_warn_seconds,
+                            s.cockpit.stale_alarm_seconds)
+    return (
+        [fmt(tiles[i]["value"]) for i, *_, fmt in TILES]
+        + [tiles[i]["sub"] for i, *_ in TILES]
+        + [f"kpi kpi-{tiles[i]['level']}" if tiles[i]["level"] else "kpi" for i, *_ in TILES]
+        + [dmap.hideout(open_by_district, breaks),
+           dmap.labels(dmap.anchors(boundaries), open_by_district, MAP_UNIT),
+           dmap.legend("在办工单", dmap.legend_items(breaks, MAP_UNIT)) + [html.Div(dmap.CRS_NOTE, className="legend-note")],
+           wall_view.trend_figure(data, s.city.timezone),
+           ranking_rows(wall_view.ranking(wall_view.category_counts(data), top=10), "今日暂无受理"),
+           ranking_rows(wall_view.ranking(wall_view.named(wall_view.per_district(data.today, "received"), names)),
+                        "今日暂无受理"),
+           ticker_rows(wall_view.ticker(data, names, s.city.timezone)),
+           text, f"badge badge-{level}"]
+    )
+
+
+def ranking_rows(rows: list[tuple[str, int, float]], empty_text: str) -> list:
+    if not rows:
+        return [html.Div(empty_text, className="empty")]
+    return [html.Div(className="rank-row", children=[
+        html.Span(str(i), className="rank-no"), html.Span(name),
+        html.Div(html.Div(className="rank-bar", style={"width": f"{share * 100:.1f}%"})),
+        html.Span(f"{value:,}", className="rank-value")]) for i, (name, value, share) in enumerate(rows, 1)]
+
+
+def ticker_rows(items: list[dict]) -> list:
+    if not items:
+        return [html.Li("暂无新工单", className="empty")]
+    return [html.Li([html.Div([html.Span(it["time"], className="t-time"),
+                               html.Span(it["district"], className="t-district"),
+                               html.Span(it["category"], className="t-category"),
+                               html.Span("紧急", className="t-urgent") if it["urgent"] else None]),
+                     html.Div(it["text"], className="t-text", title=it["text"])]) for it in items]

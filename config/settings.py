@@ -1,0 +1,248 @@
+"""Settings: one declared table of keys, loaded once from YAML plus ``COCKPIT_<SECTION>_<KEY>`` overrides.
+
+Every key has a type, a default and a help line (``KEYS``). Loading rejects unknown keys, wrong types and
+bad values with a :class:`ConfigError` whose message is one line naming the key and where it came from;
+``run_cockpit.py`` prints that line and exits with code 2 before anything starts.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+import yaml
+
+from warehouse.url import parse_warehouse_url
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_PATH = ROOT / "config" / "cockpit.yaml"
+ENV_PREFIX = "COCKPIT_"
+
+
+class ConfigError(ValueError):
+    """An invalid setting; the message is the one line the user sees."""
+
+
+@dataclass(frozen=True)
+class Key:
+    section: str
+    name: str
+    kind: type | tuple[str, ...]  # a Python type, or the allowed strings of an enum
+    default: Any
+    help: str
+    minimum: float | None = None
+    check: Callable[[Any], Any] | None = None  # raises ValueError with a hint
+
+    @property
+    def dotted(self) -> str:
+        return f"{self.section}.{self.name}"
+
+    @property
+    def env(self) -> str:
+        return f"{ENV_PREFIX}{self.section}_{self.name}".upper()
+
+
+def _bootstrap(value: str) -> str:
+    for server in filter(None, value.split(",")):
+        host, sep, port = server.strip().rpartition(":")
+        if not sep or not host or not port.isdigit():
+            raise ValueError(f"{server!r} is not host:port")
+    return value
+
+
+def _adcode(value: str) -> str:
+    if not (len(value) == 6 and value.isdigit()):
+        raise ValueError(f"{value!r} is not a 6-digit adcode such as 440100")
+    return value
+
+
+def _timezone(value: str) -> str:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {value!r}; use an IANA name such as Asia/Shanghai") from None
+    return value
+
+
+def _url(value: str) -> str:
+    parse_warehouse_url(value)
+    return value
+
+
+KEYS: tuple[Key, ...] = (
+    Key("warehouse", "url", str, "chdb:///./data/warehouse",
+        "where events live: chdb:///PATH (embedded, one process) or clickhouse://user:pass@host:9000/db", check=_url),
+    Key("kafka", "bootstrap", str, "",
+        "Kafka bootstrap servers host:port[,host:port]; empty = the demo starts an embedded broker", check=_bootstrap),
+    Key("kafka", "group_id", str, "cockpit-ingest", "consumer group of the ingest processes"),
+    Key("kafka", "partitions", int, 3, "partitions per topic when the cockpit creates topics", minimum=1),
+    Key("kafka", "max_poll_interval_ms", int, 10000,
+        "consumer max.poll.interval.ms; short values make a new group join in seconds", minimum=1000),
+    Key("kafka", "session_timeout_ms", int, 6000, "consumer session timeout; a dead consumer's partitions move "
+        "to the others after this", minimum=1000),
+    Key("ingest", "batch_size", int, 5000, "rows buffered before an insert", minimum=1),
+    Key("ingest", "batch_seconds", float, 1.0, "longest time a row waits in the buffer", minimum=0.05),
+    Key("ingest", "max_message_bytes", int, 65536, "larger messages are rejected as oversized", minimum=256),
+    Key("ingest", "reject_raw_bytes", int, 4096, "raw bytes kept per rejected message", minimum=0),
+    Key("ingest", "max_past_days", int, 400, "events older than this are rejected as out of range", minimum=1),
+    Key("ingest", "max_future_minutes", int, 10, "events further ahead than this are rejected", minimum=0),
+    Key("simulate", "orders_per_day", int, 12000, "mean 12345 work orders per day in the simulated city", minimum=1),
+    Key("simulate", "backfill_hours", float, 72.0,
+        "history published at start so screens have a day to show", minimum=0),
+    Key("simulate", "seed", int, 2026, "random seed: the same seed gives the same city"),
+    Key("city", "adcode", str, "440100", "the city shown and simulated (districts from assets/geo/<adcode>.geojson)",
+        check=_adcode),
+    Key("city", "timezone", str, "Asia/Shanghai", "local time zone for 'today' and naive event times",
+        check=_timezone),
+    Key("city", "default_crs", ("GCJ02", "WGS84", "BD09"), "GCJ02",
+        "coordinate system assumed when an event's location has no crs"),
+    Key("cockpit", "host", str, "127.0.0.1", "address the web server binds"),
+    Key("cockpit", "port", int, 8050, "port of the web server", minimum=1),
+    Key("cockpit", "refresh_seconds", float, 5.0, "how often screens refresh", minimum=1),
+    Key("cockpit", "stale_warn_seconds", int, 120, "data older than this turns the freshness badge amber", minimum=1),
+    Key("cockpit", "stale_alarm_seconds", int, 600, "data older than this turns it red", minimum=1),
+    Key("cockpit", "tile_url", str, "",
+        "map tile URL template (intranet tile server); empty = no tiles, district polygons on dark"),
+    Key("cockpit", "tile_attribution", str, "", "attribution shown with the tiles"),
+    Key("log", "level", ("DEBUG", "INFO", "WARNING", "ERROR"), "INFO", "log level"),
+)
+SECTIONS = tuple(dict.fromkeys(k.section for k in KEYS))
+
+
+class Section(Mapping[str, Any]):
+    """Read-only attribute access to one section's values."""
+
+    def __init__(self, values: dict[str, Any]):
+        self._values = values
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self._values[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def __getitem__(self, name: str) -> Any:
+        return self._values[name]
+
+    def __iter__(self):
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+
+class Settings:
+    """Validated settings: ``settings.warehouse.url``; ``replace()`` gives a changed copy."""
+
+    def __init__(self, values: dict[str, Any]):
+        self._values = dict(values)
+        for section in SECTIONS:
+            prefix = section + "."
+            setattr(self, section, Section({k[len(prefix):]: v for k, v in values.items() if k.startswith(prefix)}))
+
+    def replace(self, **changes: Any) -> "Settings":
+        """Copy with dotted keys changed, e.g. ``replace(**{"cockpit.port": 8060})`` (values validated)."""
+        values = dict(self._values)
+        for dotted, raw in changes.items():
+            values[dotted] = _coerce(_KEY_BY_NAME[dotted], raw, "override")
+        return Settings(values)
+
+    def redacted(self) -> dict[str, Any]:
+        """Values safe to log: passwords in URLs masked."""
+        out = dict(self._values)
+        out["warehouse.url"] = parse_warehouse_url(out["warehouse.url"]).redacted()
+        return out
+
+
+_KEY_BY_NAME = {k.dotted: k for k in KEYS}
+
+
+def _coerce(key: Key, raw: Any, origin: str) -> Any:
+    """Convert a YAML value or environment string to the key's type, or raise ConfigError."""
+    where = f"{key.dotted} (from {origin})"
+    from_env = isinstance(raw, str) and origin.startswith(ENV_PREFIX)
+    if isinstance(key.kind, tuple):
+        if raw not in key.kind:
+            raise ConfigError(f"config error: {where}: {raw!r} is not one of {', '.join(key.kind)}")
+        return raw
+    try:
+        if key.kind is bool or isinstance(raw, bool):
+            raise TypeError
+        if key.kind is str:
+            if not isinstance(raw, str):
+                raise TypeError
+            value: Any = raw.strip()
+        elif key.kind is int:
+            value = int(raw) if from_env else raw
+            if not isinstance(value, int):
+                raise TypeError
+        else:
+            value = float(raw) if from_env else raw
+            if not isinstance(value, (int, float)):
+                raise TypeError
+            value = float(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"config error: {where}: expected {key.kind.__name__}, got {raw!r}") from None
+    if key.minimum is not None and value < key.minimum:
+        raise ConfigError(f"config error: {where}: {value!r} is below the minimum {key.minimum:g}")
+    if key.check:
+        try:
+            key.check(value)
+        except ValueError as e:
+            raise ConfigError(f"config error: {where}: {e}") from None
+    return value
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as e:
+        raise ConfigError(f"config error: cannot read {path}: {e.strerror}") from None
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        at = f" line {mark.line + 1}" if mark else ""
+        problem = getattr(e, "problem", None) or str(e).splitlines()[0]
+        raise ConfigError(f"config error: {path}{at}: invalid YAML: {problem}") from None
+    if doc is None:
+        return {}
+    if not isinstance(doc, dict):
+        raise ConfigError(f"config error: {path}: the top level must be a mapping of sections")
+    flat: dict[str, Any] = {}
+    for section, body in doc.items():
+        if section not in SECTIONS:
+            raise ConfigError(f"config error: {path}: unknown section {section!r}; sections are {', '.join(SECTIONS)}")
+        if not isinstance(body, dict):
+            raise ConfigError(f"config error: {path}: section {section!r} must be a mapping")
+        for name, value in body.items():
+            dotted = f"{section}.{name}"
+            if dotted not in _KEY_BY_NAME:
+                known = ", ".join(k.name for k in KEYS if k.section == section)
+                raise ConfigError(f"config error: {path}: unknown key {dotted!r}; {section} has {known}")
+            flat[dotted] = value
+    return flat
+
+
+def load(path: Path | None = None, environ: Mapping[str, str] | None = None) -> Settings:
+    """Defaults, then the YAML file (``COCKPIT_CONFIG`` or ``config/cockpit.yaml``), then the environment."""
+    environ = os.environ if environ is None else environ
+    path = Path(path or environ.get(f"{ENV_PREFIX}CONFIG") or DEFAULT_PATH)
+    from_file = _read_yaml(path) if path.exists() or path != DEFAULT_PATH else {}
+    by_env = {k.env: k for k in KEYS}
+    section_prefixes = tuple(f"{ENV_PREFIX}{s.upper()}_" for s in SECTIONS)
+    for name in environ:
+        if name.startswith(section_prefixes) and name not in by_env:
+            raise ConfigError(f"config error: unknown environment variable {name}; see config/cockpit.yaml for keys")
+    values = {}
+    for key in KEYS:
+        if key.env in environ:
+            values[key.dotted] = _coerce(key, environ[key.env], key.env)
+        elif key.dotted in from_file:
+            values[key.dotted] = _coerce(key, from_file[key.dotted], str(path))
+        else:
+            values[key.dotted] = key.default
+    if values["cockpit.stale_alarm_seconds"] < values["cockpit.stale_warn_seconds"]:
+        raise ConfigError("config error: cockpit.stale_alarm_seconds must not be below cockpit.stale_warn_seconds")
+    return Settings(values)

@@ -1,0 +1,224 @@
+"""A simulated city's 12345 hotline: work orders arriving through the day and living out their lifecycle.
+
+Event time is simulated; ``HotlineSimulator.advance(until)`` returns every event up to ``until`` in time order,
+so the same code back-fills history at full speed and then keeps pace with the clock. Seeded: the same
+seed and start time give the same events.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import heapq
+import logging
+import random
+import threading
+import time
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+import msgspec
+from shapely.geometry import Point
+
+from streams.districts import DistrictIndex
+from streams.kafka_io import TOPICS, Producer, ensure_topics
+
+log = logging.getLogger(__name__)
+
+# Share of a day's orders arriving in each local hour (quiet nights, office-hours peaks).
+HOURLY_SHAPE = (0.25, 0.15, 0.1, 0.08, 0.08, 0.12, 0.3, 0.7, 1.3, 1.7, 1.8, 1.6,
+                1.1, 1.2, 1.6, 1.7, 1.6, 1.4, 1.0, 0.9, 0.85, 0.75, 0.55, 0.4)
+_SHAPE_MEAN = sum(HOURLY_SHAPE) / 24
+# Relative order volume by district, roughly following resident population (Guangzhou).
+DISTRICT_WEIGHT = {"440103": 1.1, "440104": 1.2, "440105": 1.8, "440106": 2.2, "440111": 3.7, "440112": 1.2,
+                   "440113": 2.8, "440114": 1.7, "440115": 0.9, "440117": 0.7, "440118": 1.5}
+# category: (weight, department, [(subcategory, complaint text)])
+CATEGORIES = {
+    "城市管理": (24, "城市管理和综合执法局", [("占道经营", "路边有流动摊贩占道经营，影响通行"),
+                                     ("违章搭建", "小区楼顶疑似违章搭建，请核查"),
+                                     ("垃圾清运", "生活垃圾两天未清运，气味很大")]),
+    "环境保护": (12, "生态环境局", [("噪声扰民", "夜间施工噪声扰民，影响休息"), ("油烟污染", "餐馆油烟直排，楼上住户受影响")]),
+    "交通出行": (14, "交通运输局", [("公交线路", "公交车班次太少，等车超过半小时"), ("违法停车", "人行道长期被车辆占用")]),
+    "住房建设": (10, "住房和城乡建设局", [("物业管理", "物业不作为，电梯多次故障"), ("房屋安全", "老旧楼房外墙开裂脱落")]),
+    "市场监管": (9, "市场监督管理局", [("消费维权", "预付卡商家关门，无法退款"), ("食品安全", "购买的食品过期仍在售卖")]),
+    "劳动社保": (8, "人力资源和社会保障局", [("欠薪", "公司拖欠工资三个月"), ("社保办理", "社保转移办理进度咨询")]),
+    "公共安全": (5, "公安局", [("治安隐患", "路口监控损坏，夜间照明不足")]),
+    "教育医疗": (6, "教育局", [("学位咨询", "咨询今年小学学位申请条件")]),
+    "水电气": (9, "水务局", [("停水", "小区突然停水，没有提前通知"), ("排水不畅", "下水道堵塞，污水外溢")]),
+    "其他": (3, "政务服务数据管理局", [("其他", "对政务服务提出建议")]),
+}
+CHANNELS = (("phone", 62), ("app", 14), ("wechat", 16), ("web", 6), ("mail", 2))
+HOUR, DAY = 3600.0, 86400.0
+
+
+@dataclass(order=True)
+class _Step:
+    at: float
+    seq: int
+    order: "_Order" = field(compare=False)
+
+
+@dataclass
+class _Order:
+    order_id: str
+    urgent: bool
+    category: str
+    subcategory: str
+    department: str
+    content: str
+    channel: str
+    district: str
+    lon: float
+    lat: float
+    received: float
+    plan: list[tuple[float, str]] = field(default_factory=list)
+    deadline: float = 0.0
+    emitted: int = 0
+
+
+class HotlineSimulator:
+    def __init__(self, districts: DistrictIndex, *, orders_per_day: int, seed: int, start: float,
+                 timezone: str = "Asia/Shanghai"):
+        self.districts = districts
+        self.rate = orders_per_day / DAY
+        self.rng = random.Random(f"{seed}:{int(start)}")
+        self.now = start
+        self.tz = ZoneInfo(timezone)
+        self._pending: list[_Step] = []
+        self._seq = 0
+        self._codes = districts.codes
+        self._code_weights = [DISTRICT_WEIGHT.get(c, 1.0) for c in districts.codes]
+        self._cats = list(CATEGORIES)
+        self._cat_weights = [CATEGORIES[c][0] for c in self._cats]
+
+    def _hour_factor(self, t: float) -> float:
+        return HOURLY_SHAPE[dt.datetime.fromtimestamp(t, self.tz).hour] / _SHAPE_MEAN
+
+    def _point_in(self, code: str) -> tuple[float, float]:
+        geom = self.districts.geometries[self.districts.codes.index(code)]
+        x0, y0, x1, y1 = geom.bounds
+        while True:
+            lon, lat = self.rng.uniform(x0, x1), self.rng.uniform(y0, y1)
+            if geom.contains(Point(lon, lat)):
+                return round(lon, 6), round(lat, 6)
+
+    def _new_order(self, t: float) -> _Order:
+        r = self.rng
+        category = r.choices(self._cats, self._cat_weights)[0]
+        _, department, subs = CATEGORIES[category]
+        subcategory, text = r.choice(subs)
+        code = r.choices(self._codes, self._code_weights)[0]
+        lon, lat = self._point_in(code)
+        day = dt.datetime.fromtimestamp(t, self.tz).strftime("%Y%m%d")
+        order = _Order(order_id=f"WO{day}{r.getrandbits(40):010X}", urgent=r.random() < 0.06, category=category,
+                       subcategory=subcategory, department=department,
+                       content=f"{self.districts.names[code]}：{text}", channel=r.choices(*zip(*CHANNELS))[0],
+                       district=code, lon=lon, lat=lat, received=t)
+        order.plan = self._lifecycle(order)
+        return order
+
+    def _lifecycle(self, o: _Order) -> list[tuple[float, str]]:
+        """Times of each transition; a few orders are signed late, finish overdue or get reopened."""
+        r, t = self.rng, o.received
+        limit = 24 * HOUR if o.urgent else 5 * DAY
+        dispatched = t + r.uniform(2, 10 if o.urgent else 45) * 60
+        o.deadline = dispatched + limit
+        accepted = dispatched + r.lognormvariate(-1.5 if o.urgent else 0.8, 0.8) * HOUR
+        processing = accepted + r.uniform(0.2, 2) * HOUR
+        completed = dispatched + limit * min(r.lognormvariate(-1.3, 0.6), 1.6)
+        completed = max(completed, processing + 0.2 * HOUR)
+        visited = completed + r.uniform(2, 30) * HOUR
+        plan = [(t, "received"), (dispatched, "dispatched"), (accepted, "accepted"), (processing, "processing"),
+                (completed, "completed"), (visited, "visited")]
+        if r.random() < 0.04:
+            again = visited + r.uniform(1, 6) * HOUR
+            plan += [(again, "reopened"), (again + r.uniform(1, 3) * HOUR, "processing"),
+                     (again + r.uniform(6, 48) * HOUR, "completed")]
+        return plan
+
+    def _schedule(self, order: _Order) -> None:
+        at = order.plan[order.emitted][0]
+        self._seq += 1
+        heapq.heappush(self._pending, _Step(at, self._seq, order))
+
+    def _event(self, o: _Order, at: float, status: str) -> dict:
+        o.emitted += 1
+        event = {"event_id": f"{o.order_id}.{o.emitted}", "schema": "hotline.v1",
+                 "ts": dt.datetime.fromtimestamp(at, self.tz).isoformat(timespec="seconds"),
+                 "order_id": o.order_id, "status": status, "category": o.category, "subcategory": o.subcategory,
+                 "channel": o.channel, "urgency": "urgent" if o.urgent else "normal",
+                 "location": {"lon": o.lon, "lat": o.lat, "crs": "GCJ02"}}
+        if self.rng.random() > 0.1:  # some producers send no district: ingest derives it from the location
+            event["district_code"] = o.district
+        if status == "received":
+            event["content"] = o.content
+        if status != "received":
+            event["department"] = o.department
+        if status == "dispatched":
+            event["deadline"] = dt.datetime.fromtimestamp(o.deadline, self.tz).isoformat(timespec="seconds")
+        if status == "visited":
+            late = at - o.deadline > -HOUR
+            p = self.rng.random() + (0.25 if late else 0)
+            event["satisfaction"] = "satisfied" if p < 0.74 else "basically_satisfied" if p < 0.9 else "dissatisfied"
+            event["resolved"] = event["satisfaction"] != "dissatisfied" or self.rng.random() < 0.3
+        return event
+
+    def advance(self, until: float) -> list[dict]:
+        """Every event with event time in (now, until], in time order."""
+        out: list[tuple[float, int, dict]] = []
+        t = self.now
+        while t < until:
+            step = min(60.0, until - t)
+            expected = self.rate * self._hour_factor(t) * step
+            for _ in range(_poisson(self.rng, expected)):
+                order = self._new_order(self.rng.uniform(t, t + step))
+                self._schedule(order)
+            t += step
+            while self._pending and self._pending[0].at <= t:
+                step_ = heapq.heappop(self._pending)
+                order = step_.order
+                at, status = order.plan[order.emitted]
+                out.append((at, step_.seq, self._event(order, at, status)))
+                if order.emitted < len(order.plan):
+                    self._schedule(order)
+        self.now = until
+        out.sort(key=lambda item: (item[0], item[1]))
+        return [event for _, _, event in out]
+
+
+def _poisson(rng: random.Random, lam: float) -> int:
+    if lam > 30:
+        return max(0, round(rng.gauss(lam, lam ** 0.5)))
+    n, p, limit = 0, 1.0, pow(2.718281828459045, -lam)
+    while True:
+        p *= rng.random()
+        if p <= limit:
+            return n
+        n += 1
+
+
+def publish(producer: Producer, events: list[dict], topic: str = TOPICS["hotline"]) -> int:
+    encode = msgspec.json.Encoder().encode
+    for event in events:
+        producer.send(topic, event["order_id"], encode(event))
+    producer.flush()
+    return len(events)
+
+
+def run_simulator(settings, stop: threading.Event, *, tick: float = 1.0) -> int:
+    """Back-fill ``simulate.backfill_hours`` of history, then publish live until ``stop``; returns the count."""
+    k, s = settings.kafka, settings.simulate
+    ensure_topics(k.bootstrap, [TOPICS["hotline"]], k.partitions)
+    now = time.time()
+    sim = HotlineSimulator(DistrictIndex.for_city(settings.city.adcode), orders_per_day=s.orders_per_day,
+                           seed=s.seed, start=now - s.backfill_hours * HOUR, timezone=settings.city.timezone)
+    producer = Producer(k.bootstrap)
+    sent = 0
+    try:
+        while sim.now < now and not stop.is_set():  # back-fill in hour chunks so Ctrl-C is prompt
+            sent += publish(producer, sim.advance(min(now, sim.now + HOUR)))
+        log.info("simulator: back-filled %d events over %.0f h", sent, s.backfill_hours)
+        while not stop.wait(tick):
+            sent += publish(producer, sim.advance(time.time()))
+    finally:
+        producer.close()
+    log.info("simulator stopped after %d events", sent)
+    return sent

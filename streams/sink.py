@@ -1,0 +1,64 @@
+"""Batching warehouse sink: rows buffered per table, written column by column, retried while unavailable."""
+from __future__ import annotations
+
+import logging
+import threading
+from collections import defaultdict
+
+import pandas as pd
+
+from warehouse import Warehouse, WarehouseUnavailable
+
+log = logging.getLogger(__name__)
+
+COLUMNS = {
+    "hotline_events": ["event_id", "order_id", "ts", "status", "category", "subcategory", "channel", "urgency",
+                       "district_code", "lon", "lat", "map_lon", "map_lat", "department", "deadline", "content",
+                       "satisfaction", "resolved", "extra", "topic", "partition", "offset", "ingested_at"],
+    "rejects": ["topic", "partition", "offset", "key", "raw", "reason", "detail", "received_at"],
+}
+_NULLABLE_INT = {"resolved": "UInt8"}
+
+
+def to_frame(table: str, rows: list[dict]) -> pd.DataFrame:
+    """Rows of one table → a DataFrame with exactly the table's columns (nullable ints kept nullable)."""
+    df = pd.DataFrame.from_records(rows, columns=COLUMNS[table])
+    for column, dtype in _NULLABLE_INT.items():
+        if column in df:
+            df[column] = df[column].astype(dtype)
+    return df
+
+
+class WarehouseSink:
+    def __init__(self, warehouse: Warehouse, *, max_backoff: float = 30.0):
+        self.warehouse = warehouse
+        self.max_backoff = max_backoff
+        self._rows: dict[str, list[dict]] = defaultdict(list)
+        self.written: dict[str, int] = defaultdict(int)
+
+    def add(self, table: str, row: dict) -> None:
+        self._rows[table].append(row)
+
+    @property
+    def size(self) -> int:
+        return sum(len(rows) for rows in self._rows.values())
+
+    def flush(self, stop: threading.Event) -> bool:
+        """Write everything buffered. While the warehouse is unavailable, retry with backoff (capped);
+        return False without writing if ``stop`` is set meanwhile (nothing is lost: offsets stay uncommitted)."""
+        delay = 0.5
+        for table in list(self._rows):
+            frame = to_frame(table, self._rows[table])
+            while True:
+                try:
+                    self.warehouse.insert_df(table, frame, COLUMNS[table])
+                    break
+                except WarehouseUnavailable as e:
+                    log.warning("warehouse unavailable, retrying %s insert of %d rows in %.1fs: %s",
+                                table, len(frame), delay, e)
+                    if stop.wait(delay):
+                        return False
+                    delay = min(delay * 2, self.max_backoff)
+            self.written[table] += len(frame)
+            del self._rows[table]
+        return True

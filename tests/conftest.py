@@ -1,0 +1,107 @@
+"""Shared fixtures: real ClickHouse server + embedded chDB (every warehouse test runs on both), the real
+tansu broker, and settings pointing at them.
+
+With COCKPIT_TEST_REQUIRE_SERVERS=1 (set by ``tests/run.sh --strict``, i.e. in CI) a missing server or
+browser fails the run instead of skipping the tests that need it.
+"""
+from __future__ import annotations
+
+import os
+import socket
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from config.settings import load  # noqa: E402
+from streams.broker import EmbeddedBroker  # noqa: E402
+from warehouse import connect  # noqa: E402
+from warehouse.migrations import migrate  # noqa: E402
+
+STRICT = os.environ.get("COCKPIT_TEST_REQUIRE_SERVERS") == "1"
+CLICKHOUSE = os.environ.get("COCKPIT_TEST_CLICKHOUSE", "127.0.0.1:9000")
+CHROMIUM = "/usr/bin/chromium"
+
+
+def unavailable(what: str) -> None:
+    """Skip locally, fail in CI."""
+    if STRICT:
+        pytest.fail(f"{what} is required (COCKPIT_TEST_REQUIRE_SERVERS=1) but unavailable", pytrace=False)
+    pytest.skip(f"{what} unavailable")
+
+
+def reachable(hostport: str) -> bool:
+    host, port = hostport.rsplit(":", 1)
+    try:
+        socket.create_connection((host, int(port)), timeout=1).close()
+        return True
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="session")
+def chdb_dir(tmp_path_factory) -> Path:
+    """One chDB data directory for the whole test process (chDB holds one per process)."""
+    return tmp_path_factory.mktemp("chdb")
+
+
+@pytest.fixture(scope="session")
+def clickhouse_hostport() -> str:
+    if not reachable(CLICKHOUSE):
+        unavailable(f"ClickHouse server at {CLICKHOUSE}")
+    return CLICKHOUSE
+
+
+@pytest.fixture(params=["chdb", "clickhouse"])
+def warehouse_url(request, chdb_dir) -> str:
+    """A URL naming a fresh, empty database on each backend."""
+    database = f"t_{uuid.uuid4().hex[:12]}"
+    if request.param == "chdb":
+        return f"chdb://{chdb_dir}?database={database}"
+    return f"clickhouse://default:@{request.getfixturevalue('clickhouse_hostport')}/{database}"
+
+
+@pytest.fixture
+def warehouse(warehouse_url):
+    """A migrated warehouse in a fresh database, dropped afterwards."""
+    wh = connect(warehouse_url)
+    migrate(wh)
+    yield wh
+    wh.execute(f"DROP DATABASE IF EXISTS {wh.database}")
+    wh.close()
+
+
+@pytest.fixture(scope="session")
+def broker():
+    try:
+        with EmbeddedBroker() as b:
+            yield b
+    except Exception as e:  # the binary missing or not starting
+        unavailable(f"tansu broker ({e})")
+
+
+@pytest.fixture
+def settings_for(warehouse_url):
+    """``settings_for(**overrides)`` → Settings on this test's warehouse, from defaults plus overrides."""
+    def make(**overrides):
+        values = {"warehouse.url": warehouse_url, **overrides}
+        return load(ROOT / "config" / "cockpit.yaml", environ={}).replace(**values)
+    return make
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    if not Path(CHROMIUM).exists():
+        unavailable("Debian chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+            "--disable-sync", "--disable-quic"])
+        yield browser
+        browser.close()

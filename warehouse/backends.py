@@ -1,0 +1,195 @@
+"""The two warehouse backends behind one interface: chDB (embedded) and ClickHouse server.
+
+Both take SQL with ``{name:Type}`` placeholders and a params dict, return pandas DataFrames, and insert
+DataFrames column by column. chDB allows one data directory per process, so sessions are shared per
+path and a lock serialises statements (``USE`` is session state).
+"""
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import pandas as pd
+
+from warehouse import sql as sqltext
+from warehouse.errors import WarehouseError, WarehouseUnavailable
+from warehouse.features import Features, parse_version
+from warehouse.url import WarehouseURL, parse_warehouse_url
+
+
+def _first_line(error: BaseException) -> str:
+    """The driver's message on one line, without the server's stack trace."""
+    text = str(error).split("Stack trace", 1)[0]
+    return " ".join(text.split()).rstrip(". ") or type(error).__name__
+
+
+def _server_error(error: BaseException, database: str) -> WarehouseError:
+    """The project's error for a server-side failure, with a hint where one helps."""
+    text = _first_line(error)
+    if "Code: 81." in text or "UNKNOWN_DATABASE" in text:
+        return WarehouseError(f"database {database!r} does not exist; run 'python run_cockpit.py migrate'")
+    return WarehouseError(text)
+
+
+class Warehouse:
+    """Common interface; use :func:`connect`."""
+
+    url: WarehouseURL
+
+    @property
+    def database(self) -> str:
+        return self.url.database
+
+    def query_df(self, sql: str, params: dict[str, Any] | None = None) -> pd.DataFrame:
+        raise NotImplementedError
+
+    def execute(self, sql: str, params: dict[str, Any] | None = None) -> None:
+        raise NotImplementedError
+
+    def insert_df(self, table: str, df: pd.DataFrame, columns: list[str]) -> int:
+        raise NotImplementedError
+
+    def create_database(self) -> None:
+        raise NotImplementedError
+
+    def version(self) -> str:
+        return str(self.query_df("SELECT version() AS v")["v"].iloc[0])
+
+    def features(self) -> Features:
+        return Features(parse_version(self.version()))
+
+    def scalar(self, sql: str, params: dict[str, Any] | None = None) -> Any:
+        df = self.query_df(sql, params)
+        return None if df.empty else df.iloc[0, 0]
+
+    def close(self) -> None:
+        """Release the connection (a no-op for shared chDB sessions)."""
+
+
+def _check_insert(table: str, df: pd.DataFrame, columns: list[str]) -> None:
+    sqltext.identifier(table)
+    for c in columns:
+        sqltext.identifier(c)
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise ValueError(f"insert into {table}: DataFrame lacks columns {missing}")
+
+
+class ChdbWarehouse(Warehouse):
+    _sessions: dict[str, Any] = {}
+    _current_db: dict[str, str] = {}
+    _lock = threading.RLock()
+
+    def __init__(self, url: WarehouseURL):
+        from chdb import session as chdb_session
+
+        self.url = url
+        with self._lock:
+            if url.path not in self._sessions:
+                if self._sessions:
+                    held = next(iter(self._sessions))
+                    raise WarehouseError(f"chDB holds one data directory per process: {held} is open, "
+                                         f"{url.path} cannot be opened too")
+                try:
+                    self._sessions[url.path] = chdb_session.Session(url.path)
+                except RuntimeError as e:
+                    raise WarehouseUnavailable(f"cannot open chDB at {url.path}: {_first_line(e)}") from e
+            self._session = self._sessions[url.path]
+
+    def _run(self, sql: str, fmt: str, params: dict[str, Any] | None, use_db: bool = True):
+        params = sqltext.check_params(sql, params)
+        bound = {k: sqltext.literal(v) for k, v in params.items()}
+        with self._lock:
+            try:
+                if use_db and self._current_db.get(self.url.path) != self.database:
+                    self._session.query(f"USE {self.database}")
+                    self._current_db[self.url.path] = self.database
+                return self._session.query(sql, fmt, params=bound or None)
+            except RuntimeError as e:  # ChdbError subclasses RuntimeError
+                raise _server_error(e, self.database) from e
+
+    def query_df(self, sql, params=None):
+        return self._run(sql, "DataFrame", params)
+
+    def execute(self, sql, params=None):
+        self._run(sql, "CSV", params)
+
+    def create_database(self):
+        self._run(f"CREATE DATABASE IF NOT EXISTS {self.database}", "CSV", None, use_db=False)
+
+    def insert_df(self, table, df, columns):
+        _check_insert(table, df, columns)
+        if df.empty:
+            return 0
+        frame = df[columns]  # noqa: F841 - read by chDB's Python() table function from this frame
+        cols = ", ".join(columns)
+        self._run(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM Python(frame)", "CSV", None)
+        return len(df)
+
+
+class ClickHouseWarehouse(Warehouse):
+    def __init__(self, url: WarehouseURL, database: str | None = None):
+        from clickhouse_driver import Client
+
+        self.url = url
+        self._client = Client(host=url.host, port=url.port, user=url.user, password=url.password,
+                              database=database or url.database, connect_timeout=5, send_receive_timeout=60)
+        self._lock = threading.Lock()  # a clickhouse-driver Client is not thread-safe
+
+    def _execute(self, sql: str, params=None, **kwargs):
+        from clickhouse_driver import errors as ch
+
+        with self._lock:
+            try:
+                return self._client.execute(sql, params, **kwargs)
+            except (ch.NetworkError, ch.SocketTimeoutError, EOFError, OSError) as e:
+                self._client.disconnect()
+                raise WarehouseUnavailable(f"ClickHouse at {self.url.host}:{self.url.port} unreachable: "
+                                           f"{_first_line(e)}") from e
+            except ch.Error as e:
+                raise _server_error(e, self.database) from e
+
+    def query_df(self, sql, params=None):
+        params = sqltext.check_params(sql, params)
+        rows, types = self._execute(sqltext.to_pyformat(sql), params, with_column_types=True, columnar=True)
+        names = [name for name, _ in types]
+        return pd.DataFrame({n: col for n, col in zip(names, rows)} if rows else {n: [] for n in names},
+                            columns=names)
+
+    def execute(self, sql, params=None):
+        params = sqltext.check_params(sql, params)
+        self._execute(sqltext.to_pyformat(sql) if params else sql, params or None)
+
+    def create_database(self):
+        bootstrap = ClickHouseWarehouse(self.url, database="default")
+        try:
+            bootstrap.execute(f"CREATE DATABASE IF NOT EXISTS {self.database}")
+        finally:
+            bootstrap.close()
+
+    def insert_df(self, table, df, columns):
+        _check_insert(table, df, columns)
+        if df.empty:
+            return 0
+        data = [_column_values(df[c]) for c in columns]
+        self._execute(f"INSERT INTO {table} ({', '.join(columns)}) VALUES", data, columnar=True)
+        return len(df)
+
+    def close(self):
+        self._client.disconnect()
+
+
+def _column_values(series: pd.Series) -> list:
+    """Python values for clickhouse-driver: NaN/NaT → None, timestamps → aware datetimes."""
+    if pd.api.types.is_datetime64_any_dtype(series):
+        return [None if pd.isna(v) else v.to_pydatetime() for v in series]
+    values = series.tolist()
+    if series.dtype.kind == "f" or series.dtype == object:
+        return [None if (v is None or (isinstance(v, float) and v != v)) else v for v in values]
+    return values
+
+
+def connect(url: str | WarehouseURL) -> Warehouse:
+    """Open the warehouse named by ``url`` (validated; raises ValueError with a hint)."""
+    parsed = parse_warehouse_url(url) if isinstance(url, str) else url
+    return ChdbWarehouse(parsed) if parsed.kind == "chdb" else ClickHouseWarehouse(parsed)
