@@ -7,7 +7,7 @@ import dash
 from dash import Dash, html
 from flask import redirect
 
-from cockpit import runtime
+from cockpit import health, runtime
 from config.settings import Settings
 from warehouse import Warehouse
 
@@ -22,4 +22,5 @@ def create_app(settings: Settings, warehouse: Warehouse) -> Dash:
     app.index_string = app.index_string.replace("<html>", '<html lang="zh-CN">')
     app.layout = html.Div(dash.page_container)
     app.server.add_url_rule("/", "home", lambda: redirect("/wall"))
+    health.register(app.server)
     return app

@@ -147,8 +147,10 @@ class Settings:
         """Copy with dotted keys changed, e.g. ``replace(**{"cockpit.port": 8060})`` (values validated)."""
         values = dict(self._values)
         for dotted, raw in changes.items():
-            values[dotted] = _coerce(_KEY_BY_NAME[dotted], raw, "override")
-        return Settings(values)
+            if dotted not in _KEY_BY_NAME:
+                raise ConfigError(f"config error: unknown key {dotted!r}")
+            values[dotted] = _coerce(_KEY_BY_NAME[dotted], raw, "override", from_env=False)
+        return Settings(_checked(values))
 
     def redacted(self) -> dict[str, Any]:
         """Values safe to log: passwords in URLs masked."""
@@ -160,10 +162,9 @@ class Settings:
 _KEY_BY_NAME = {k.dotted: k for k in KEYS}
 
 
-def _coerce(key: Key, raw: Any, origin: str) -> Any:
-    """Convert a YAML value or environment string to the key's type, or raise ConfigError."""
+def _coerce(key: Key, raw: Any, origin: str, *, from_env: bool) -> Any:
+    """Convert a YAML value (typed) or an environment string to the key's type, or raise ConfigError."""
     where = f"{key.dotted} (from {origin})"
-    from_env = isinstance(raw, str) and origin.startswith(ENV_PREFIX)
     if isinstance(key.kind, tuple):
         if raw not in key.kind:
             raise ConfigError(f"config error: {where}: {raw!r} is not one of {', '.join(key.kind)}")
@@ -201,8 +202,8 @@ def _read_yaml(path: Path) -> dict[str, Any]:
         doc = yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as e:
         raise ConfigError(f"config error: cannot read {path}: {e.strerror}") from None
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
+    except yaml.YAMLError as e:  # the context mark points at the opening of what is broken, when there is one
+        mark = getattr(e, "context_mark", None) or getattr(e, "problem_mark", None)
         at = f" line {mark.line + 1}" if mark else ""
         problem = getattr(e, "problem", None) or str(e).splitlines()[0]
         raise ConfigError(f"config error: {path}{at}: invalid YAML: {problem}") from None
@@ -238,11 +239,18 @@ def load(path: Path | None = None, environ: Mapping[str, str] | None = None) -> 
     values = {}
     for key in KEYS:
         if key.env in environ:
-            values[key.dotted] = _coerce(key, environ[key.env], key.env)
+            values[key.dotted] = _coerce(key, environ[key.env], key.env, from_env=True)
         elif key.dotted in from_file:
-            values[key.dotted] = _coerce(key, from_file[key.dotted], str(path))
+            values[key.dotted] = _coerce(key, from_file[key.dotted], str(path), from_env=False)
         else:
             values[key.dotted] = key.default
-    if values["cockpit.stale_alarm_seconds"] < values["cockpit.stale_warn_seconds"]:
-        raise ConfigError("config error: cockpit.stale_alarm_seconds must not be below cockpit.stale_warn_seconds")
-    return Settings(values)
+    return Settings(_checked(values))
+
+
+def _checked(values: dict[str, Any]) -> dict[str, Any]:
+    """Rules across keys."""
+    warn, alarm = values["cockpit.stale_warn_seconds"], values["cockpit.stale_alarm_seconds"]
+    if alarm < warn:
+        raise ConfigError(f"config error: cockpit.stale_alarm_seconds ({alarm}) must not be below "
+                          f"cockpit.stale_warn_seconds ({warn})")
+    return values

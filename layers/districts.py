@@ -49,8 +49,8 @@ def anchors(boundaries: dict) -> dict[str, tuple[float, float, str]]:
 
 
 def class_breaks(max_value: float, classes: int = len(COLORS)) -> list[int]:
-    """Lower bounds of ``classes`` equal-width classes on a rounded scale (0, step, 2·step, …) whose last
-    class holds ``max_value``.
+    """Lower bounds of equal-width classes on a rounded scale (0, step, 2·step, …); ``max_value`` falls in
+    one of the top two classes. Small maxima get fewer classes (one per whole number).
 
     >>> class_breaks(95)
     [0, 20, 40, 60, 80, 100]
@@ -59,6 +59,8 @@ def class_breaks(max_value: float, classes: int = len(COLORS)) -> list[int]:
     """
     if max_value <= 0:
         return [0] * classes
+    if max_value < classes:
+        return list(range(int(max_value) + 1))
     raw = max_value / classes
     magnitude = 10 ** math.floor(math.log10(raw))
     step = next(m * magnitude for m in (1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10) if m * magnitude >= raw)

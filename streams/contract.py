@@ -24,7 +24,7 @@ HOTLINE_CATEGORIES = ("城市管理", "环境保护", "交通出行", "住房建
                       "教育医疗", "水电气", "其他")
 
 
-class Location(msgspec.Struct, forbid_unknown_fields=True):
+class Location(msgspec.Struct):  # extra keys (e.g. altitude) are tolerated
     lon: Annotated[float, Meta(ge=-180, le=180)]
     lat: Annotated[float, Meta(ge=-90, le=90)]
     crs: Literal["WGS84", "GCJ02", "BD09"] | None = None

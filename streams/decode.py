@@ -3,7 +3,8 @@
 msgspec decodes and validates in one pass against the Structs of :mod:`streams.contract` (chosen for speed:
 it is a C extension that validates while parsing). Reason codes:
 ``oversized``, ``not_utf8``, ``not_json``, ``not_object``, ``unknown_schema``, ``missing_field``,
-``bad_type``, ``bad_value`` (not one of the allowed values), ``out_of_range`` (time, location, limits).
+``bad_type``, ``bad_value`` (not one of the allowed values), ``out_of_range`` (time, location, limits), and
+``decode_error`` should the decoder itself fail (kept for replay after a fix, never a crash).
 """
 from __future__ import annotations
 
@@ -69,6 +70,8 @@ class Decoder:
             return self._decode(record)
         except Rejected as r:
             return "rejects", self.reject_row(record, r.reason, r.detail)
+        except Exception as e:  # a decoder bug must not stop ingest: keep the message as a reject to replay
+            return "rejects", self.reject_row(record, "decode_error", f"{type(e).__name__}: {e}")
 
     def reject_row(self, record: Record, reason: str, detail: str) -> dict[str, Any]:
         raw = (record.value or b"")[: self.limits.reject_raw_bytes]
@@ -85,6 +88,8 @@ class Decoder:
             raise Rejected("oversized", f"{len(raw)} bytes > limit {self.limits.max_message_bytes}")
         try:
             obj = msgspec.json.decode(raw)
+        except UnicodeDecodeError as u:  # invalid UTF-8 inside a JSON string
+            raise Rejected("not_utf8", f"invalid UTF-8 at byte {u.start}") from None
         except msgspec.DecodeError as e:
             try:
                 raw.decode("utf-8")
@@ -96,7 +101,7 @@ class Decoder:
         schema = obj.get("schema")
         if schema is None:
             raise Rejected("missing_field", "Object missing required field `schema`")
-        if schema not in SCHEMAS:
+        if not isinstance(schema, str) or schema not in SCHEMAS:
             raise Rejected("unknown_schema", f"unknown schema {str(schema)[:64]!r}; known: {', '.join(SCHEMAS)}")
         try:
             event = msgspec.convert(obj, SCHEMAS[schema])
@@ -118,7 +123,10 @@ class Decoder:
                 raise Rejected("bad_type", f"{field} {value[:40]!r} is not an ISO-8601 time") from None
             if moment.tzinfo is None:
                 moment = moment.replace(tzinfo=self.tz)
-        return moment.astimezone(dt.timezone.utc)
+        try:
+            return moment.astimezone(dt.timezone.utc)
+        except OverflowError:
+            raise Rejected("out_of_range", f"{field} {value!r} is outside the calendar") from None
 
     def _event_time(self, value: str | int) -> dt.datetime:
         moment = self._time(value, "ts")

@@ -55,8 +55,9 @@ class Producer:
         except KafkaError as e:
             raise StreamError(f"cannot reach Kafka at {bootstrap}: {e}") from e
 
-    def send(self, topic: str, key: str | bytes | None, value: bytes) -> None:
-        self._p.send(topic, key=key.encode() if isinstance(key, str) else key, value=value)
+    def send(self, topic: str, key: str | bytes | None, value: bytes):
+        """Queue a message; returns the client's future (its ``get()`` gives partition and offset)."""
+        return self._p.send(topic, key=key.encode() if isinstance(key, str) else key, value=value)
 
     def flush(self, timeout: float = 30) -> None:
         try:

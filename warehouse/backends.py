@@ -180,13 +180,11 @@ class ClickHouseWarehouse(Warehouse):
 
 
 def _column_values(series: pd.Series) -> list:
-    """Python values for clickhouse-driver: NaN/NaT → None, timestamps → aware datetimes."""
+    """Python values for clickhouse-driver: NaN / NaT / pd.NA → None, timestamps → aware datetimes."""
     if pd.api.types.is_datetime64_any_dtype(series):
         return [None if pd.isna(v) else v.to_pydatetime() for v in series]
     values = series.tolist()
-    if series.dtype.kind == "f" or series.dtype == object:
-        return [None if (v is None or (isinstance(v, float) and v != v)) else v for v in values]
-    return values
+    return [None if v is None or v is pd.NA or v != v else v for v in values] if series.hasnans else values
 
 
 def connect(url: str | WarehouseURL) -> Warehouse:

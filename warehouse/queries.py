@@ -102,6 +102,12 @@ LIMIT {int(limit)}"""
     return sql, {"since": since, "now": now}
 
 
+def ingest_health() -> Query:
+    """Rows stored (duplicates not yet merged included), newest event and insert times.
+    Columns: rows, newest_event, newest_ingest."""
+    return "SELECT count() AS rows, max(ts) AS newest_event, max(ingested_at) AS newest_ingest FROM hotline_events", {}
+
+
 def event_count() -> Query:
     """Distinct hotline events stored. Column: events."""
     return "SELECT uniqExact(event_id) AS events FROM hotline_events", {}

@@ -166,3 +166,13 @@ def test_missing_file_says_how_to_make_it(tmp_path):
     with pytest.raises(FileNotFoundError) as e:
         load_boundaries(path)
     assert str(e.value) == f"{path} is missing; run 'python run_cockpit.py geo import 440300'"
+
+
+def test_shipped_guangzhou_districts_neither_overlap_nor_leave_gaps():
+    geoms = [shape(f["geometry"]) for f in load_boundaries(GEO_DIR / "440100.geojson")["features"]]
+    overlaps = {(i, j): geoms[i].intersection(geoms[j]).area
+                for i in range(len(geoms)) for j in range(i + 1, len(geoms))}
+    assert max(overlaps.values()) < 1e-9  # deg²; simplifying each district on its own left up to ~7e-6
+    city = shapely.union_all(geoms)
+    holes = [Polygon(ring).area for part in shapely.get_parts(city) for ring in part.interiors]
+    assert max(holes, default=0.0) < 1e-8  # deg²; a gap between districts is a hole in their union

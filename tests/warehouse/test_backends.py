@@ -65,3 +65,17 @@ def test_datetime_parameters_as_epoch_seconds(warehouse):
     moment = int(dt.datetime(2026, 3, 1, tzinfo=dt.timezone.utc).timestamp())
     df = warehouse.query_df("SELECT toUnixTimestamp(toDateTime({t:UInt32}, 'UTC')) AS t", {"t": moment})
     assert df["t"].tolist() == [moment]
+
+
+def test_decoded_events_insert_with_nulls_on_both_backends(warehouse):
+    from tests.helpers import simulated_events, store_directly
+
+    events = simulated_events(hours=2, seed=3)
+    store_directly(warehouse, events)
+    df = warehouse.query_df("SELECT countIf(resolved IS NULL) AS n, countIf(ifNull(resolved, 0) = 1) AS yes, "
+                            "countIf(deadline IS NOT NULL) AS d, count() AS rows FROM hotline_events")
+    visited = [e for e in events if e["status"] == "visited"]
+    assert df["rows"].tolist() == [len(events)]
+    assert df["n"].tolist() == [len(events) - len(visited)]
+    assert df["yes"].tolist() == [sum(1 for e in visited if e["resolved"])]
+    assert df["d"].tolist() == [sum(1 for e in events if e["status"] == "dispatched")]

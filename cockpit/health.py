@@ -1,0 +1,36 @@
+"""``/healthz``: is the warehouse reachable, and how fresh is the data? JSON, for monitors and load balancers."""
+from __future__ import annotations
+
+import time
+
+import pandas as pd
+from flask import Flask, jsonify
+
+from cockpit.components.freshness import freshness
+from cockpit.runtime import current
+from warehouse import WarehouseError
+from warehouse import queries as q
+
+
+def health_report(rows: int, newest_event: float | None, newest_ingest: float | None, now: float,
+                  warn_after: float, alarm_after: float) -> dict:
+    level, _ = freshness(newest_event, newest_ingest, now, warn_after, alarm_after)
+    return {"status": "ok" if level == "ok" else "degraded", "warehouse": "ok", "freshness": level, "rows": rows,
+            "newest_event_age_s": None if newest_event is None else round(now - newest_event, 1),
+            "newest_ingest_age_s": None if newest_ingest is None else round(now - newest_ingest, 1)}
+
+
+def register(server: Flask) -> None:
+    @server.route("/healthz")
+    def healthz():
+        rt = current()
+        try:
+            df = q.run(rt.warehouse, q.ingest_health())
+        except WarehouseError as e:
+            return jsonify({"status": "down", "warehouse": "unreachable", "error": str(e)}), 503
+        c = rt.settings.cockpit
+        rows = int(df["rows"].iloc[0])
+        newest = [pd.Timestamp(df[col].iloc[0]).timestamp() if rows else None
+                  for col in ("newest_event", "newest_ingest")]
+        report = health_report(rows, *newest, time.time(), c.stale_warn_seconds, c.stale_alarm_seconds)
+        return jsonify(report), 200

@@ -1,0 +1,74 @@
+"""Helpers shared by the integration tests: simulated events, publishing, waiting."""
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+
+import msgspec
+from kafka import KafkaAdminClient
+
+from streams.decode import Decoder
+from streams.districts import DistrictIndex
+from streams.kafka_io import Producer, Record, ensure_topics
+from streams.simulator import HotlineSimulator
+from streams.sink import WarehouseSink
+
+GUANGZHOU = DistrictIndex.for_city("440100")
+
+
+def simulated_events(hours: float, *, orders_per_day: int = 20000, seed: int = 7, end: float | None = None):
+    end = end or time.time()
+    sim = HotlineSimulator(GUANGZHOU, orders_per_day=orders_per_day, seed=seed, start=end - hours * 3600)
+    return sim.advance(end)
+
+
+def unique_topic() -> str:
+    return f"test.hotline.{uuid.uuid4().hex[:8]}"
+
+
+def publish_raw(bootstrap: str, topic: str, messages: list[tuple[str | None, bytes]],
+                partitions: int = 3) -> dict[int, int]:
+    """Publish and return {partition: offset after the last acknowledged message}."""
+    ensure_topics(bootstrap, [topic], partitions)
+    producer = Producer(bootstrap)
+    futures = [producer.send(topic, key, value) for key, value in messages]
+    producer.flush()
+    producer.close()
+    ends: dict[int, int] = {}
+    for future in futures:
+        meta = future.get(timeout=10)
+        ends[meta.partition] = max(ends.get(meta.partition, 0), meta.offset + 1)
+    return ends
+
+
+def committed(bootstrap: str, group_id: str, topic: str) -> dict[int, int]:
+    """{partition: committed offset} of a consumer group on a topic."""
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
+    try:
+        offsets = admin.list_group_offsets(group_id).get(group_id, {})
+    finally:
+        admin.close()
+    return {tp.partition: meta.offset for tp, meta in offsets.items() if tp.topic == topic and meta.offset >= 0}
+
+
+def as_messages(events: list[dict]) -> list[tuple[str, bytes]]:
+    return [(e["order_id"], msgspec.json.encode(e)) for e in events]
+
+
+def store_directly(warehouse, events: list[dict]) -> None:
+    """Decode and insert events without a broker (for screen tests that need data, not Kafka)."""
+    decoder = Decoder(GUANGZHOU)
+    sink = WarehouseSink(warehouse)
+    for i, (key, value) in enumerate(as_messages(events)):
+        sink.add(*decoder.decode(Record("city.hotline", 0, i, key.encode(), value)))
+    assert sink.flush(threading.Event())
+
+
+def wait_until(predicate, timeout: float, interval: float = 0.3) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return predicate()
