@@ -59,7 +59,7 @@ def class_breaks(max_value: float, classes: int = len(COLORS)) -> list[int]:
     """
     if max_value <= 0:
         return [0] * classes
-    if max_value < classes:
+    if max_value < classes and float(max_value).is_integer():
         return list(range(int(max_value) + 1))
     raw = max_value / classes
     magnitude = 10 ** math.floor(math.log10(raw))
