@@ -110,6 +110,7 @@ def district_map(prefix: str, adcode: str, *, tile_url: str = "", tile_attributi
         dl.GeoJSON(id=f"{prefix}-labels", data=labels(anchors(boundaries), {}, ""),
                    pointToLayer={"variable": "cockpit.districtLabel"}),
     ]
-    return dl.Map(children, id=f"{prefix}-map", bounds=bounds(boundaries), zoomSnap=0.25, zoomControl=False,
+    return dl.Map(children, id=f"{prefix}-map", bounds=bounds(boundaries), zoomSnap=0.1, zoomControl=False,
+                  trackViewport=False,  # it reads an unset center and throws; the wall needs no viewport echo
                   attributionControl=True, scrollWheelZoom=False, className="city-map",
                   style={"height": "100%", "width": "100%", "background": "#071223"})

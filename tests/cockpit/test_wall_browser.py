@@ -1,0 +1,85 @@
+"""/wall in headless Chromium (Debian's), on both warehouse backends: the map, the legend and the numbers."""
+import re
+import time
+from pathlib import Path
+
+import pytest
+
+from cockpit import wall_view
+from cockpit.serve import WebServer
+from streams.broker import free_port
+from tests.helpers import simulated_events, store_directly
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+
+
+@pytest.fixture
+def wall(warehouse, settings_for):
+    store_directly(warehouse, simulated_events(hours=30, orders_per_day=8000, seed=5))
+    settings = settings_for(**{"cockpit.port": free_port(), "cockpit.refresh_seconds": 2.0})
+    server = WebServer(settings, warehouse).start()
+    yield server, settings
+    server.stop()
+
+
+def digits(text: str) -> int:
+    return int(re.sub(r"[^\d]", "", text))
+
+
+def test_wall_shows_the_map_legend_and_the_warehouse_numbers(wall, warehouse, chromium, request):
+    server, settings = wall
+    page = chromium.new_page(viewport={"width": 1920, "height": 1080})
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(server.url + "/wall")
+    page.wait_for_function("/^[0-9]/.test((document.querySelector('#wall-kpi-received-value') || {}).textContent)",
+                           timeout=30000)
+
+    assert page.locator(".leaflet-container").count() == 1
+    page.wait_for_function("document.querySelectorAll('path.leaflet-interactive').length === 11", timeout=15000)
+    labels = page.locator(".district-label-name").all_text_contents()
+    assert sorted(labels) == sorted(["荔湾区", "越秀区", "海珠区", "天河区", "白云区", "黄埔区", "番禺区", "花都区",
+                                     "南沙区", "从化区", "增城区"])
+    assert "在办工单" in page.locator("#wall-legend").inner_text()
+    assert "GCJ-02" in page.locator("#wall-legend").inner_text()
+    assert page.locator(".ticker li").count() >= 1
+
+    expected = wall_view.kpis(wall_view.load(warehouse, time.time(), settings.city.timezone))
+    shown = {tile: page.locator(f"#wall-kpi-{tile}-value").inner_text() for tile in expected}
+    for tile in ("received", "open", "completed", "overdue"):
+        assert digits(shown[tile]) == expected[tile]["value"], tile
+    assert shown["on_time"] == f"{expected['on_time']['value'] * 100:.1f}"
+    assert page.locator("#wall-freshness").inner_text().startswith(("数据正常", "数据延迟", "数据中断"))
+    assert errors == []
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"wall-{request.node.callspec.id}.png"))
+    page.close()
+
+
+def test_wall_renders_user_text_as_text(warehouse, settings_for, chromium):
+    hostile = "<img src=x onerror=\"document.body.dataset.pwned=1\">'; DROP TABLE hotline_events; --"
+    events = simulated_events(hours=1, seed=9)
+    first = next(e for e in events if e["status"] == "received")
+    first["content"] = hostile
+    first["ts"] = events[-1]["ts"]  # the newest order, so it is in the ticker
+    store_directly(warehouse, [first])
+    settings = settings_for(**{"cockpit.port": free_port()})
+    server = WebServer(settings, warehouse).start()
+    try:
+        page = chromium.new_page()
+        page.goto(server.url + "/wall")
+        page.wait_for_selector(".ticker .t-text", timeout=30000)
+        assert page.locator(".ticker .t-text").first.inner_text() == hostile
+        assert page.evaluate("document.body.dataset.pwned") is None
+        page.close()
+    finally:
+        server.stop()
+
+
+def test_unknown_address_gets_the_404_page(wall, chromium):
+    server, _ = wall
+    page = chromium.new_page()
+    page.goto(server.url + "/no-such-screen")
+    page.wait_for_selector(".not-found", timeout=15000)
+    assert "页面不存在" in page.inner_text(".not-found")
+    page.close()

@@ -1,0 +1,94 @@
+"""`python run_cockpit.py` as a user runs it: up within 60 s, counts rise, Ctrl-C or SIGTERM leaves nothing."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from streams.broker import free_port
+from tests.helpers import wait_until
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def children(pid: int) -> list[int]:
+    """Direct children of ``pid`` (from /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def health(port: int) -> dict | None:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as r:
+            return json.loads(r.read())
+    except OSError:
+        return None
+
+
+@pytest.fixture
+def demo(tmp_path):
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COCKPIT_")}
+    env.update(COCKPIT_WAREHOUSE_URL=f"chdb://{tmp_path}/wh", COCKPIT_COCKPIT_PORT=str(port),
+               COCKPIT_SIMULATE_BACKFILL_HOURS="3", COCKPIT_SIMULATE_ORDERS_PER_DAY="40000")
+    started = time.monotonic()
+    proc = subprocess.Popen([sys.executable, "run_cockpit.py"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    yield proc, port, started
+    if proc.poll() is None:
+        proc.kill()
+        proc.wait()
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_demo_serves_the_wall_with_rising_counts_and_stops_cleanly(demo, sig):
+    proc, port, started = demo
+    assert wait_until(lambda: (health(port) or {}).get("rows", 0) > 0, timeout=60), "no data within 60 s"
+    assert time.monotonic() - started < 60
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/wall", timeout=10) as r:
+        assert r.status == 200 and "城市运行一网统管" in r.read().decode()
+    first = health(port)["rows"]
+    assert wait_until(lambda: health(port)["rows"] > first, timeout=30), "counts did not rise"
+    assert health(port)["freshness"] == "ok"
+
+    broker = [pid for pid in children(proc.pid) if "tansu" in Path(f"/proc/{pid}/cmdline").read_text()]
+    assert len(broker) == 1
+    proc.send_signal(sig)
+    assert proc.wait(timeout=30) == 0
+    output = proc.stdout.read()
+    assert "Traceback" not in output
+    assert "ingest stopped" in output and "embedded broker stopped" in output
+    assert not alive(broker[0]), "the broker outlived the demo"
+
+
+def test_broker_dies_with_a_killed_parent():
+    """Even on kill -9 of the process that started it, the embedded broker does not linger."""
+    code = "from streams.broker import EmbeddedBroker; import time; b = EmbeddedBroker().start(); " \
+           "print(b.pid, flush=True); time.sleep(60)"
+    parent = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    broker_pid = int(parent.stdout.readline())
+    assert alive(broker_pid)
+    parent.kill()
+    parent.wait()
+    assert wait_until(lambda: not alive(broker_pid), timeout=10)
