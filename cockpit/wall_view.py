@@ -112,7 +112,12 @@ def category_counts(data: WallData) -> dict[str, int]:
     return {} if df.empty else {str(c) or "未分类": int(v) for c, v in zip(df["category"], df["received"])}
 
 
-def trend_figure(data: WallData, tz: str) -> go.Figure:
+def font_px(viewport_width: int | None) -> int:
+    """Chart font size matching the CSS unit, clamp(11px, 0.8vw, 36px), so charts scale like the page."""
+    return max(11, min(36, round(0.008 * (viewport_width or 1920))))
+
+
+def trend_figure(data: WallData, tz: str, font_size: int = 15) -> go.Figure:
     """Orders received per hour: the last 24 hours against the same hours a day earlier."""
     zone = ZoneInfo(tz)
     end = pd.Timestamp(data.now, unit="s", tz="UTC").floor("h")
@@ -129,10 +134,10 @@ def trend_figure(data: WallData, tz: str) -> go.Figure:
                    line={"color": "#39c5ff", "width": 3}, fillcolor="rgba(57,197,255,0.15)"),
     ])
     fig.update_layout(template="plotly_dark", paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)",
-                      margin={"l": 40, "r": 10, "t": 10, "b": 30}, font={"size": 15, "color": "#c9d8ee"},
+                      margin={"l": 10, "r": 10, "t": 10, "b": 10}, font={"size": font_size, "color": "#c9d8ee"},
                       legend={"orientation": "h", "x": 1, "xanchor": "right", "y": 1.12},
-                      xaxis={"showgrid": False, "tickangle": 0, "nticks": 12},
-                      yaxis={"gridcolor": "#17365c", "rangemode": "tozero"}, uirevision="trend")
+                      xaxis={"showgrid": False, "tickangle": 0, "nticks": 12, "automargin": True},
+                      yaxis={"gridcolor": "#17365c", "rangemode": "tozero", "automargin": True}, uirevision="trend")
     return fig
 
 

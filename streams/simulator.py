@@ -1,8 +1,8 @@
 """A simulated city's 12345 hotline: work orders arriving through the day and living out their lifecycle.
 
 Event time is simulated; ``HotlineSimulator.advance(until)`` returns every event up to ``until`` in time order,
-so the same code back-fills history at full speed and then keeps pace with the clock. Seeded: the same
-seed and start time give the same events.
+so the same code back-fills history at full speed and then keeps pace with the clock. Seeded: the same seed
+gives the same events for the same hours, whenever the simulation started.
 """
 from __future__ import annotations
 
@@ -13,10 +13,11 @@ import random
 import threading
 import time
 from dataclasses import dataclass, field
+from itertools import accumulate
 from zoneinfo import ZoneInfo
 
 import msgspec
-from shapely.geometry import Point
+import shapely
 
 from streams.districts import DistrictIndex
 from streams.kafka_io import TOPICS, Producer, ensure_topics
@@ -47,13 +48,7 @@ CATEGORIES = {
 }
 CHANNELS = (("phone", 62), ("app", 14), ("wechat", 16), ("web", 6), ("mail", 2))
 HOUR, DAY = 3600.0, 86400.0
-
-
-@dataclass(order=True)
-class _Step:
-    at: float
-    seq: int
-    order: "_Order" = field(compare=False)
+LEAD_IN = 12 * DAY  # longer than any order's life, so the first published hour has a full city in flight
 
 
 @dataclass
@@ -72,52 +67,79 @@ class _Order:
     plan: list[tuple[float, str]] = field(default_factory=list)
     deadline: float = 0.0
     emitted: int = 0
+    satisfaction: str = ""
+    resolved: bool = False
+    district_sent: list[bool] = field(default_factory=list)
 
 
 class HotlineSimulator:
+    """The city as a pure function of time: arrivals are drawn from a generator seeded by (seed, minute),
+    and each order's lifecycle from one seeded by its minute's generator. Any run with the same seed therefore
+    produces the same events for the same hours, so a restarted demo re-publishes identical events (which
+    the warehouse deduplicates) and orders in flight complete as they would have.
+
+    ``lead_in`` seconds of earlier arrivals are simulated but not emitted, so that the first emitted hour
+    already has the orders in flight that a real city has (an order's life spans up to ~11 days)."""
+
     def __init__(self, districts: DistrictIndex, *, orders_per_day: int, seed: int, start: float,
-                 timezone: str = "Asia/Shanghai"):
+                 timezone: str = "Asia/Shanghai", lead_in: float = 0.0):
         self.districts = districts
         self.rate = orders_per_day / DAY
-        self.rng = random.Random(f"{seed}:{int(start)}")
-        self.now = start
+        self.seed = seed
+        self.emit_after = start
+        self.now = start - lead_in
         self.tz = ZoneInfo(timezone)
-        self._pending: list[_Step] = []
+        self._pending: list[tuple[float, int, _Order]] = []  # (time, tie-break, order) of each next step
         self._seq = 0
+        self._minute: tuple[int, list[_Order]] = (-1, [])
         self._codes = districts.codes
-        self._code_weights = [DISTRICT_WEIGHT.get(c, 1.0) for c in districts.codes]
+        self._code_weights = list(accumulate(DISTRICT_WEIGHT.get(c, 1.0) for c in districts.codes))
         self._cats = list(CATEGORIES)
-        self._cat_weights = [CATEGORIES[c][0] for c in self._cats]
+        self._cat_weights = list(accumulate(CATEGORIES[c][0] for c in self._cats))
+        self._channels, self._channel_weights = zip(*CHANNELS)
+        self._channel_weights = list(accumulate(self._channel_weights))
+        for geom in districts.geometries:
+            shapely.prepare(geom)
 
     def _hour_factor(self, t: float) -> float:
         return HOURLY_SHAPE[dt.datetime.fromtimestamp(t, self.tz).hour] / _SHAPE_MEAN
 
-    def _point_in(self, code: str) -> tuple[float, float]:
+    def _point_in(self, r: random.Random, code: str) -> tuple[float, float]:
         geom = self.districts.geometries[self.districts.codes.index(code)]
         x0, y0, x1, y1 = geom.bounds
         while True:
-            lon, lat = self.rng.uniform(x0, x1), self.rng.uniform(y0, y1)
-            if geom.contains(Point(lon, lat)):
+            lon, lat = r.uniform(x0, x1), r.uniform(y0, y1)
+            if shapely.contains_xy(geom, lon, lat):
                 return round(lon, 6), round(lat, 6)
 
-    def _new_order(self, t: float) -> _Order:
-        r = self.rng
-        category = r.choices(self._cats, self._cat_weights)[0]
+    def _arrivals(self, minute: int) -> list[_Order]:
+        """The orders received in one absolute minute (the same whenever asked)."""
+        if self._minute[0] != minute:
+            r = random.Random(f"{self.seed}:{minute}")
+            t0 = minute * 60.0
+            orders = [self._new_order(r, t0 + r.uniform(0, 60))
+                      for _ in range(_poisson(r, self.rate * self._hour_factor(t0) * 60))]
+            self._minute = (minute, sorted(orders, key=lambda o: o.received))
+        return self._minute[1]
+
+    def _new_order(self, r: random.Random, t: float) -> _Order:
+        category = r.choices(self._cats, cum_weights=self._cat_weights)[0]
         _, department, subs = CATEGORIES[category]
         subcategory, text = r.choice(subs)
-        code = r.choices(self._codes, self._code_weights)[0]
-        lon, lat = self._point_in(code)
+        code = r.choices(self._codes, cum_weights=self._code_weights)[0]
+        lon, lat = self._point_in(r, code)
         day = dt.datetime.fromtimestamp(t, self.tz).strftime("%Y%m%d")
-        order = _Order(order_id=f"WO{day}{r.getrandbits(40):010X}", urgent=r.random() < 0.06, category=category,
-                       subcategory=subcategory, department=department,
-                       content=f"{self.districts.names[code]}：{text}", channel=r.choices(*zip(*CHANNELS))[0],
-                       district=code, lon=lon, lat=lat, received=t)
-        order.plan = self._lifecycle(order)
+        order_id = f"WO{day}{r.getrandbits(40):010X}"
+        order = _Order(order_id=order_id, urgent=r.random() < 0.06, category=category, subcategory=subcategory,
+                       department=department, content=f"{self.districts.names[code]}：{text}",
+                       channel=r.choices(self._channels, cum_weights=self._channel_weights)[0], district=code,
+                       lon=lon, lat=lat, received=t)
+        order.plan = self._lifecycle(order, random.Random(r.getrandbits(64)))
         return order
 
-    def _lifecycle(self, o: _Order) -> list[tuple[float, str]]:
+    def _lifecycle(self, o: _Order, r: random.Random) -> list[tuple[float, str]]:
         """Times of each transition; a few orders are signed late, finish overdue or get reopened."""
-        r, t = self.rng, o.received
+        t = o.received
         limit = 24 * HOUR if o.urgent else 5 * DAY
         dispatched = t + r.uniform(2, 10 if o.urgent else 45) * 60
         o.deadline = dispatched + limit
@@ -132,12 +154,16 @@ class HotlineSimulator:
             again = visited + r.uniform(1, 6) * HOUR
             plan += [(again, "reopened"), (again + r.uniform(1, 3) * HOUR, "processing"),
                      (again + r.uniform(6, 48) * HOUR, "completed")]
+        p = r.random() + (0.25 if visited - o.deadline > -HOUR else 0)  # late orders please fewer citizens
+        o.satisfaction = "satisfied" if p < 0.74 else "basically_satisfied" if p < 0.9 else "dissatisfied"
+        o.resolved = o.satisfaction != "dissatisfied" or r.random() < 0.3
+        o.district_sent = [r.random() > 0.1 for _ in plan]  # some producers send no district
         return plan
 
     def _schedule(self, order: _Order) -> None:
         at = order.plan[order.emitted][0]
         self._seq += 1
-        heapq.heappush(self._pending, _Step(at, self._seq, order))
+        heapq.heappush(self._pending, (at, self._seq, order))
 
     def _event(self, o: _Order, at: float, status: str) -> dict:
         o.emitted += 1
@@ -146,7 +172,7 @@ class HotlineSimulator:
                  "order_id": o.order_id, "status": status, "category": o.category, "subcategory": o.subcategory,
                  "channel": o.channel, "urgency": "urgent" if o.urgent else "normal",
                  "location": {"lon": o.lon, "lat": o.lat, "crs": "GCJ02"}}
-        if self.rng.random() > 0.1:  # some producers send no district: ingest derives it from the location
+        if o.district_sent[o.emitted - 1]:  # else ingest derives it from the location
             event["district_code"] = o.district
         if status == "received":
             event["content"] = o.content
@@ -155,31 +181,30 @@ class HotlineSimulator:
         if status == "dispatched":
             event["deadline"] = dt.datetime.fromtimestamp(o.deadline, self.tz).isoformat(timespec="seconds")
         if status == "visited":
-            late = at - o.deadline > -HOUR
-            p = self.rng.random() + (0.25 if late else 0)
-            event["satisfaction"] = "satisfied" if p < 0.74 else "basically_satisfied" if p < 0.9 else "dissatisfied"
-            event["resolved"] = event["satisfaction"] != "dissatisfied" or self.rng.random() < 0.3
+            event["satisfaction"], event["resolved"] = o.satisfaction, o.resolved
         return event
 
     def advance(self, until: float) -> list[dict]:
-        """Every event with event time in (now, until], in time order."""
+        """Every event with event time in (now, until] (and after the lead-in), in time order."""
         out: list[tuple[float, int, dict]] = []
         t = self.now
         while t < until:
-            step = min(60.0, until - t)
-            expected = self.rate * self._hour_factor(t) * step
-            for _ in range(_poisson(self.rng, expected)):
-                order = self._new_order(self.rng.uniform(t, t + step))
-                self._schedule(order)
-            t += step
-            while self._pending and self._pending[0].at <= t:
-                step_ = heapq.heappop(self._pending)
-                order = step_.order
+            minute = int(t // 60)
+            end = min((minute + 1) * 60.0, until)
+            for order in self._arrivals(minute):
+                if t < order.received <= end:
+                    self._schedule(order)
+            while self._pending and self._pending[0][0] <= end:
+                _, seq, order = heapq.heappop(self._pending)
                 at, status = order.plan[order.emitted]
-                out.append((at, step_.seq, self._event(order, at, status)))
+                if at > self.emit_after:
+                    out.append((at, seq, self._event(order, at, status)))
+                else:  # lead-in: the step happens, nobody hears of it
+                    order.emitted += 1
                 if order.emitted < len(order.plan):
                     self._schedule(order)
-        self.now = until
+            t = end
+        self.now = max(self.now, until)
         out.sort(key=lambda item: (item[0], item[1]))
         return [event for _, _, event in out]
 
@@ -209,7 +234,8 @@ def run_simulator(settings, stop: threading.Event, *, tick: float = 1.0) -> int:
     ensure_topics(k.bootstrap, [TOPICS["hotline"]], k.partitions)
     now = time.time()
     sim = HotlineSimulator(DistrictIndex.for_city(settings.city.adcode), orders_per_day=s.orders_per_day,
-                           seed=s.seed, start=now - s.backfill_hours * HOUR, timezone=settings.city.timezone)
+                           seed=s.seed, start=now - s.backfill_hours * HOUR, timezone=settings.city.timezone,
+                           lead_in=LEAD_IN)
     producer = Producer(k.bootstrap)
     sent = 0
     try:

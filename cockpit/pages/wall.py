@@ -58,6 +58,7 @@ def layout(**_query) -> html.Div:
             ]),
         ]),
         dcc.Store(id="wall-tz", data=s.city.timezone),
+        dcc.Store(id="wall-viewport"),
         dcc.Interval(id="wall-tick", interval=int(s.cockpit.refresh_seconds * 1000)),
         dcc.Interval(id="wall-clock-tick", interval=1000),
     ])
@@ -78,6 +79,12 @@ clientside_callback(
 )
 
 
+clientside_callback(
+    "function(_tz) { return window.innerWidth; }",
+    Output("wall-viewport", "data"), Input("wall-tz", "data"),
+)
+
+
 @callback(
     [Output(f"wall-kpi-{i}-value", "children") for i, *_ in TILES]
     + [Output(f"wall-kpi-{i}-sub", "children") for i, *_ in TILES]
@@ -86,9 +93,9 @@ clientside_callback(
        Output("wall-trend", "figure"), Output("wall-categories", "children"), Output("wall-ranking", "children"),
        Output("wall-ticker", "children"),
        Output("wall-freshness", "children"), Output("wall-freshness", "className")],
-    Input("wall-tick", "n_intervals"),
+    Input("wall-tick", "n_intervals"), State("wall-viewport", "data"),
 )
-def refresh(_n):
+def refresh(_n, viewport_width):
     rt = current()
     s = rt.settings
     data = wall_view.load(rt.warehouse, time.time(), s.city.timezone)
@@ -106,7 +113,7 @@ def refresh(_n):
         + [dmap.hideout(open_by_district, breaks),
            dmap.labels(dmap.anchors(boundaries), open_by_district, MAP_UNIT),
            dmap.legend("在办工单", dmap.legend_items(breaks, MAP_UNIT)) + [html.Div(dmap.CRS_NOTE, className="legend-note")],
-           wall_view.trend_figure(data, s.city.timezone),
+           wall_view.trend_figure(data, s.city.timezone, wall_view.font_px(viewport_width)),
            ranking_rows(wall_view.ranking(wall_view.category_counts(data), top=10), "今日暂无受理"),
            ranking_rows(wall_view.ranking(wall_view.named(wall_view.per_district(data.today, "received"), names)),
                         "今日暂无受理"),
