@@ -1,0 +1,93 @@
+"""Hot paths of the hotline slice, measured in one process and printed with ratios against baselines.
+
+    python bench/hotline_path.py [--events 200000] [--clickhouse 127.0.0.1:9000]
+
+1. decode + validate + normalise (streams.decode.Decoder) vs the baseline json.loads alone;
+2. rows → DataFrame → columnar insert, into chDB and (if reachable) the ClickHouse server;
+3. one /wall refresh (all its queries, cockpit.wall_view.load) on each backend, median and p95 of 20 runs.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import socket
+import statistics
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import msgspec  # noqa: E402
+
+from cockpit import wall_view  # noqa: E402
+from streams.decode import Decoder  # noqa: E402
+from streams.districts import DistrictIndex  # noqa: E402
+from streams.kafka_io import Record  # noqa: E402
+from streams.simulator import HotlineSimulator  # noqa: E402
+from streams.sink import COLUMNS, WarehouseSink, to_frame  # noqa: E402
+from warehouse import connect  # noqa: E402
+from warehouse.migrations import migrate  # noqa: E402
+
+
+def timed(fn, *args):
+    t = time.perf_counter()
+    result = fn(*args)
+    return time.perf_counter() - t, result
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--events", type=int, default=200_000)
+    ap.add_argument("--clickhouse", default="127.0.0.1:9000")
+    args = ap.parse_args()
+
+    districts = DistrictIndex.for_city("440100")
+    now = time.time()
+    sim = HotlineSimulator(districts, orders_per_day=40_000, seed=1, start=now - 4 * 86400)
+    events = sim.advance(now)[: args.events]
+    records = [Record("city.hotline", 0, i, e["order_id"].encode(), msgspec.json.encode(e))
+               for i, e in enumerate(events)]
+    n = len(records)
+    size = sum(len(r.value) for r in records) / n
+    print(f"{n:,} hotline events, mean {size:.0f} bytes")
+
+    base, _ = timed(lambda: [json.loads(r.value) for r in records])
+    decoder = Decoder(districts)
+    took, rows = timed(lambda: [decoder.decode(r) for r in records])
+    assert all(table == "hotline_events" for table, _ in rows)
+    print(f"decode+validate+normalise: {n / took:,.0f} events/s   (json.loads alone {n / base:,.0f}/s; "
+          f"ratio {base / took:.2f})")
+    frame_s, frame = timed(to_frame, "hotline_events", [row for _, row in rows])
+    print(f"rows → DataFrame: {n / frame_s:,.0f} rows/s")
+
+    backends = {"chDB": f"chdb://{tempfile.mkdtemp()}/wh"}
+    host, port = args.clickhouse.rsplit(":", 1)
+    try:
+        socket.create_connection((host, int(port)), timeout=1).close()
+        backends["ClickHouse 18.16"] = f"clickhouse://{args.clickhouse}/bench_{uuid.uuid4().hex[:8]}"
+    except OSError:
+        print(f"(no ClickHouse server at {args.clickhouse}: server figures skipped)")
+    for name, url in backends.items():
+        wh = connect(url)
+        migrate(wh)
+        took, _ = timed(wh.insert_df, "hotline_events", frame, COLUMNS["hotline_events"])
+        print(f"[{name}] columnar insert: {n / took:,.0f} rows/s ({took:.2f} s)")
+        sink = WarehouseSink(wh)
+        for table, row in rows[:5000]:
+            sink.add(table, row)
+        took, _ = timed(sink.flush, threading.Event())
+        print(f"[{name}] sink flush of a 5,000-row batch: {took * 1000:.0f} ms")
+        runs = [timed(wall_view.load, wh, now, "Asia/Shanghai")[0] for _ in range(20)]
+        print(f"[{name}] /wall refresh (6 queries): median {statistics.median(runs) * 1000:.0f} ms, "
+              f"p95 {sorted(runs)[18] * 1000:.0f} ms")
+        if name != "chDB":
+            wh.execute(f"DROP DATABASE IF EXISTS {wh.database}")
+
+
+if __name__ == "__main__":
+    main()
