@@ -77,6 +77,8 @@ KEYS: tuple[Key, ...] = (
         "where events live: chdb:///PATH (embedded, one process) or clickhouse://user:pass@host:9000/db", check=_url),
     Key("kafka", "bootstrap", str, "",
         "Kafka bootstrap servers host:port[,host:port]; empty = the demo starts an embedded broker", check=_bootstrap),
+    Key("kafka", "client", ("confluent", "kafka-python"), "confluent",
+        "Kafka client: confluent (librdkafka, fast) or kafka-python (pure Python)"),
     Key("kafka", "group_id", str, "cockpit-ingest", "consumer group of the ingest processes"),
     Key("kafka", "partitions", int, 3, "partitions per topic when the cockpit creates topics", minimum=1),
     Key("kafka", "max_poll_interval_ms", int, 10000,

@@ -6,6 +6,7 @@ below 1e-7 degrees (~1 cm). Outside China's bounding box GCJ-02 equals WGS-84.
 """
 from __future__ import annotations
 
+from functools import lru_cache
 from math import atan2, cos, pi, sin, sqrt
 
 CRS = ("WGS84", "GCJ02", "BD09")
@@ -67,6 +68,7 @@ def bd09_to_gcj02(lon: float, lat: float) -> tuple[float, float]:
     return z * cos(theta), z * sin(theta)
 
 
+@lru_cache(maxsize=1 << 16)  # an entity's events repeat its location; the inversion is the costly part
 def to_wgs84_and_gcj02(lon: float, lat: float, crs: str) -> tuple[float, float, float, float]:
     """(wgs_lon, wgs_lat, gcj_lon, gcj_lat) for a point given in ``crs``."""
     if crs == "WGS84":

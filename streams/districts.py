@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from pathlib import Path
 
 from shapely import STRtree
@@ -35,6 +36,10 @@ class DistrictIndex:
         return cls(doc["features"])
 
     def locate(self, lon: float, lat: float) -> str:
+        return self._locate(lon, lat)
+
+    @lru_cache(maxsize=1 << 16)  # noqa: B019 - one index per process, lives as long as it
+    def _locate(self, lon: float, lat: float) -> str:
         hits = self._tree.query(Point(lon, lat), predicate="within")
         return self.codes[int(min(hits))] if len(hits) else ""
 

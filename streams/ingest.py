@@ -12,7 +12,7 @@ import time
 from config.settings import Settings
 from streams.decode import Decoder, Limits
 from streams.districts import DistrictIndex
-from streams.kafka_io import TOPICS, Consumer, ensure_topics
+from streams.kafka_io import TOPICS, ensure_topics, open_consumer
 from streams.sink import WarehouseSink
 from warehouse import Warehouse
 
@@ -33,11 +33,11 @@ def run_ingest(settings: Settings, warehouse: Warehouse, stop: threading.Event,
     k, s = settings.kafka, settings.ingest
     ensure_topics(k.bootstrap, topics, k.partitions)
     decoder = make_decoder(settings)
-    consumer = Consumer(k.bootstrap, k.group_id, topics, max_poll_interval_ms=k.max_poll_interval_ms,
-                        session_timeout_ms=k.session_timeout_ms, max_message_bytes=s.max_message_bytes)
+    consumer = open_consumer(k.client, k.bootstrap, k.group_id, topics, max_poll_interval_ms=k.max_poll_interval_ms,
+                             session_timeout_ms=k.session_timeout_ms, max_message_bytes=s.max_message_bytes)
     sink = WarehouseSink(warehouse)
     last_flush = time.monotonic()
-    log.info("ingest: group %s consuming %s from %s", k.group_id, ",".join(topics), k.bootstrap)
+    log.info("ingest: group %s consuming %s from %s (%s client)", k.group_id, ",".join(topics), k.bootstrap, k.client)
     try:
         while not stop.is_set():
             for record in consumer.poll(timeout=0.2, max_records=s.batch_size):

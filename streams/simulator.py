@@ -20,7 +20,7 @@ import msgspec
 import shapely
 
 from streams.districts import DistrictIndex
-from streams.kafka_io import TOPICS, Producer, ensure_topics
+from streams.kafka_io import TOPICS, Producer, ensure_topics, open_producer
 
 log = logging.getLogger(__name__)
 
@@ -236,7 +236,7 @@ def run_simulator(settings, stop: threading.Event, *, tick: float = 1.0) -> int:
     sim = HotlineSimulator(DistrictIndex.for_city(settings.city.adcode), orders_per_day=s.orders_per_day,
                            seed=s.seed, start=now - s.backfill_hours * HOUR, timezone=settings.city.timezone,
                            lead_in=LEAD_IN)
-    producer = Producer(k.bootstrap)
+    producer = open_producer(k.bootstrap, k.client)
     sent = 0
     try:
         while sim.now < now and not stop.is_set():  # back-fill in hour chunks so Ctrl-C is prompt

@@ -6,11 +6,10 @@ import time
 import uuid
 
 import msgspec
-from kafka import KafkaAdminClient
 
 from streams.decode import Decoder
 from streams.districts import DistrictIndex
-from streams.kafka_io import Producer, Record, ensure_topics
+from streams.kafka_io import KafkaPythonProducer, Record, ensure_topics
 from streams.simulator import HotlineSimulator
 from streams.sink import WarehouseSink
 
@@ -29,9 +28,10 @@ def unique_topic() -> str:
 
 def publish_raw(bootstrap: str, topic: str, messages: list[tuple[str | None, bytes]],
                 partitions: int = 3) -> dict[int, int]:
-    """Publish and return {partition: offset after the last acknowledged message}."""
+    """Publish and return {partition: offset after the last acknowledged message} (kafka-python's futures
+    carry the offsets)."""
     ensure_topics(bootstrap, [topic], partitions)
-    producer = Producer(bootstrap)
+    producer = KafkaPythonProducer(bootstrap)
     futures = [producer.send(topic, key, value) for key, value in messages]
     producer.flush()
     producer.close()
@@ -40,16 +40,6 @@ def publish_raw(bootstrap: str, topic: str, messages: list[tuple[str | None, byt
         meta = future.get(timeout=10)
         ends[meta.partition] = max(ends.get(meta.partition, 0), meta.offset + 1)
     return ends
-
-
-def committed(bootstrap: str, group_id: str, topic: str) -> dict[int, int]:
-    """{partition: committed offset} of a consumer group on a topic."""
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
-    try:
-        offsets = admin.list_group_offsets(group_id).get(group_id, {})
-    finally:
-        admin.close()
-    return {tp.partition: meta.offset for tp, meta in offsets.items() if tp.topic == topic and meta.offset >= 0}
 
 
 def as_messages(events: list[dict]) -> list[tuple[str, bytes]]:

@@ -1,0 +1,134 @@
+"""Ingest throughput per Kafka client: raw poll+decode (a) against the full ingest into each warehouse (b).
+
+    python bench/ingest.py [--events 300000] [--clickhouse 127.0.0.1:9000]
+
+Publishes M realistic hotline events to an embedded tansu broker, then for each client measures (a) a
+consumer group polling and decoding everything, and (b) ``streams.ingest.run_ingest`` into chDB and into the
+ClickHouse server until the group has committed the whole topic. Each run is a new consumer group; the
+group join (~3 s here) is measured separately and reported both included and excluded.
+"""
+from __future__ import annotations
+
+import argparse
+import socket
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import msgspec  # noqa: E402
+
+from config.settings import load  # noqa: E402
+from streams.broker import EmbeddedBroker  # noqa: E402
+from streams.districts import DistrictIndex  # noqa: E402
+from streams.ingest import make_decoder, run_ingest  # noqa: E402
+from streams.kafka_io import CLIENTS, committed_offsets, ensure_topics, open_consumer, open_producer  # noqa: E402
+from streams.simulator import HotlineSimulator  # noqa: E402
+from warehouse import connect  # noqa: E402
+from warehouse.migrations import migrate  # noqa: E402
+
+TOPIC = "bench.hotline"
+
+
+def publish(bootstrap: str, count: int) -> tuple[int, float]:
+    """Publish ``count`` simulated events; return (count, mean size)."""
+    now = time.time()
+    sim = HotlineSimulator(DistrictIndex.for_city("440100"), orders_per_day=200_000, seed=3, start=now - 3 * 86400)
+    events = sim.advance(now)[:count]
+    ensure_topics(bootstrap, [TOPIC], 3)
+    producer = open_producer(bootstrap, "confluent")
+    encoded = [msgspec.json.encode(e) for e in events]
+    for event, value in zip(events, encoded):
+        producer.send(TOPIC, event["order_id"], value)
+    producer.flush(120)
+    return len(events), sum(map(len, encoded)) / len(encoded)
+
+
+def poll_and_decode(settings, count: int) -> tuple[float, float]:
+    """(seconds to first record, seconds for all) for a fresh group that polls and decodes everything."""
+    k = settings.kafka
+    consumer = open_consumer(k.client, k.bootstrap, f"a-{uuid.uuid4().hex[:6]}", [TOPIC],
+                             max_poll_interval_ms=k.max_poll_interval_ms, session_timeout_ms=k.session_timeout_ms,
+                             max_message_bytes=settings.ingest.max_message_bytes)
+    decoder = make_decoder(settings)
+    start, first, seen = time.perf_counter(), None, 0
+    while seen < count:
+        records = consumer.poll(0.5, 5000)
+        if records and first is None:
+            first = time.perf_counter() - start
+        for record in records:
+            decoder.decode(record)
+        seen += len(records)
+    total = time.perf_counter() - start
+    consumer.close()
+    return first or 0.0, total
+
+
+def full_ingest(settings, warehouse, ends: dict[int, int]) -> float:
+    """Seconds until run_ingest (fresh group) has committed everything."""
+    stop = threading.Event()
+    worker = threading.Thread(target=run_ingest, args=(settings, warehouse, stop, [TOPIC]))
+    start = time.perf_counter()
+    worker.start()
+    while committed_offsets(settings.kafka.bootstrap, settings.kafka.group_id, TOPIC) != ends:
+        time.sleep(0.25)  # each check opens an admin client: keep it rare, it competes for the GIL
+    took = time.perf_counter() - start
+    stop.set()
+    worker.join()
+    return took
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--events", type=int, default=300_000)
+    ap.add_argument("--clickhouse", default="127.0.0.1:9000")
+    args = ap.parse_args()
+    run = uuid.uuid4().hex[:6]
+    warehouses = {"chDB": f"chdb://{tempfile.mkdtemp()}/wh?database=bench_{run}_"}
+    host, port = args.clickhouse.rsplit(":", 1)
+    try:
+        socket.create_connection((host, int(port)), timeout=1).close()
+        warehouses["ClickHouse 18.16"] = f"clickhouse://{args.clickhouse}/bench_{run}_"
+    except OSError:
+        print(f"(no ClickHouse server at {args.clickhouse}: server figures skipped)")
+    with EmbeddedBroker() as broker:
+        count, size = publish(broker.bootstrap, args.events)
+        print(f"{count:,} events of {size:.0f} bytes on {TOPIC} (3 partitions, tansu)")
+        base = load(environ={}).replace(**{"kafka.bootstrap": broker.bootstrap, "ingest.batch_size": 20000})
+        ends = _ends(broker.bootstrap, count)
+        for client in CLIENTS:
+            settings = base.replace(**{"kafka.client": client})
+            join, total = poll_and_decode(settings, count)
+            a = count / (total - join)
+            print(f"[{client}] (a) poll+decode: {a:,.0f} events/s after a {join:.1f} s group join "
+                  f"({count / total:,.0f}/s including it)")
+            for name, url in warehouses.items():
+                wh = connect(url + client.replace("-", "_"))  # a database per client
+                migrate(wh)
+                took = full_ingest(settings.replace(**{"kafka.group_id": f"b-{uuid.uuid4().hex[:6]}"}), wh, ends)
+                b = count / (took - join)
+                print(f"[{client}] (b) full ingest into {name}: {b:,.0f} events/s excluding the join "
+                      f"({count / took:,.0f}/s including it); b/a = {b / a:.2f}")
+                wh.execute(f"DROP DATABASE IF EXISTS {wh.database}")
+
+
+def _ends(bootstrap: str, count: int) -> dict[int, int]:
+    """The topic's end offsets, read as what a fresh group commits after consuming all ``count`` records."""
+    group = f"e-{uuid.uuid4().hex[:6]}"
+    consumer = open_consumer("confluent", bootstrap, group, [TOPIC], max_poll_interval_ms=10000,
+                             session_timeout_ms=6000, max_message_bytes=65536)
+    seen = 0
+    while seen < count:
+        seen += len(consumer.poll(0.5, 10000))
+    consumer.commit()
+    consumer.close()
+    return committed_offsets(bootstrap, group, TOPIC)
+
+
+if __name__ == "__main__":
+    main()
