@@ -10,13 +10,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import socket
 import statistics
 import sys
-import tempfile
 import threading
 import time
-import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -24,6 +21,7 @@ sys.path.insert(0, str(ROOT))
 
 import msgspec  # noqa: E402
 
+from bench.common import warehouse_urls  # noqa: E402
 from cockpit import wall_view  # noqa: E402
 from streams.decode import Decoder  # noqa: E402
 from streams.districts import DistrictIndex  # noqa: E402
@@ -65,15 +63,8 @@ def main() -> None:
     frame_s, frame = timed(to_frame, "hotline_events", [row for _, row in rows])
     print(f"rows → DataFrame: {n / frame_s:,.0f} rows/s")
 
-    backends = {"chDB": f"chdb://{tempfile.mkdtemp()}/wh"}
-    host, port = args.clickhouse.rsplit(":", 1)
-    try:
-        socket.create_connection((host, int(port)), timeout=1).close()
-        backends["ClickHouse 18.16"] = f"clickhouse://{args.clickhouse}/bench_{uuid.uuid4().hex[:8]}"
-    except OSError:
-        print(f"(no ClickHouse server at {args.clickhouse}: server figures skipped)")
-    for name, url in backends.items():
-        wh = connect(url)
+    for name, url in warehouse_urls(args.clickhouse).items():
+        wh = connect(url + "hotline")
         migrate(wh)
         took, _ = timed(wh.insert_df, "hotline_events", frame, COLUMNS["hotline_events"])
         print(f"[{name}] columnar insert: {n / took:,.0f} rows/s ({took:.2f} s)")
@@ -85,8 +76,7 @@ def main() -> None:
         runs = [timed(wall_view.load, wh, now, "Asia/Shanghai")[0] for _ in range(20)]
         print(f"[{name}] /wall refresh (6 queries): median {statistics.median(runs) * 1000:.0f} ms, "
               f"p95 {sorted(runs)[18] * 1000:.0f} ms")
-        if name != "chDB":
-            wh.execute(f"DROP DATABASE IF EXISTS {wh.database}")
+        wh.execute(f"DROP DATABASE IF EXISTS {wh.database}")
 
 
 if __name__ == "__main__":

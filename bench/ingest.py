@@ -10,9 +10,7 @@ group join (~3 s here) is measured separately and reported both included and exc
 from __future__ import annotations
 
 import argparse
-import socket
 import sys
-import tempfile
 import threading
 import time
 import uuid
@@ -23,6 +21,7 @@ sys.path.insert(0, str(ROOT))
 
 import msgspec  # noqa: E402
 
+from bench.common import warehouse_urls  # noqa: E402
 from config.settings import load  # noqa: E402
 from streams.broker import EmbeddedBroker  # noqa: E402
 from streams.districts import DistrictIndex  # noqa: E402
@@ -88,14 +87,7 @@ def main() -> None:
     ap.add_argument("--events", type=int, default=300_000)
     ap.add_argument("--clickhouse", default="127.0.0.1:9000")
     args = ap.parse_args()
-    run = uuid.uuid4().hex[:6]
-    warehouses = {"chDB": f"chdb://{tempfile.mkdtemp()}/wh?database=bench_{run}_"}
-    host, port = args.clickhouse.rsplit(":", 1)
-    try:
-        socket.create_connection((host, int(port)), timeout=1).close()
-        warehouses["ClickHouse 18.16"] = f"clickhouse://{args.clickhouse}/bench_{run}_"
-    except OSError:
-        print(f"(no ClickHouse server at {args.clickhouse}: server figures skipped)")
+    warehouses = warehouse_urls(args.clickhouse)
     with EmbeddedBroker() as broker:
         count, size = publish(broker.bootstrap, args.events)
         print(f"{count:,} events of {size:.0f} bytes on {TOPIC} (3 partitions, tansu)")

@@ -199,9 +199,10 @@ def _coerce(key: Key, raw: Any, origin: str, *, from_env: bool) -> Any:
     return value
 
 
-def _read_yaml(path: Path) -> dict[str, Any]:
+def read_yaml_file(path: Path) -> Any:
+    """A YAML file's document; unreadable or invalid YAML → ConfigError naming the file (and line)."""
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as e:
         raise ConfigError(f"config error: cannot read {path}: {e.strerror}") from None
     except yaml.YAMLError as e:  # the context mark points at the opening of what is broken, when there is one
@@ -209,6 +210,10 @@ def _read_yaml(path: Path) -> dict[str, Any]:
         at = f" line {mark.line + 1}" if mark else ""
         problem = getattr(e, "problem", None) or str(e).splitlines()[0]
         raise ConfigError(f"config error: {path}{at}: invalid YAML: {problem}") from None
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    doc = read_yaml_file(path)
     if doc is None:
         return {}
     if not isinstance(doc, dict):

@@ -22,9 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
-import yaml
 
-from config.settings import ConfigError
+from config.settings import ConfigError, read_yaml_file
 from streams.districts import DistrictIndex
 from streams.water_quality import WATERBODIES
 
@@ -172,14 +171,7 @@ def load_stations(path: Path | str = DEFAULT_PATH, *, city: str | None = None) -
 
 def _read(path: Path) -> dict[str, Any]:
     """The top level of the file, checked: ``city``, ``crs`` and the list of ``stations``."""
-    try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as e:
-        raise ConfigError(f"config error: cannot read {path}: {e.strerror}") from None
-    except yaml.YAMLError as e:  # the context mark points at the opening of what is broken, when there is one
-        mark = getattr(e, "context_mark", None) or getattr(e, "problem_mark", None)
-        at = f" line {mark.line + 1}" if mark else ""
-        raise ConfigError(f"config error: {path}{at}: invalid YAML: {getattr(e, 'problem', None) or e}") from None
+    doc = read_yaml_file(path)
     if not isinstance(doc, dict):
         raise ConfigError(f"config error: {path}: the top level must be a mapping with city, crs and stations")
     unknown = [key for key in doc if key not in ("city", "crs", "stations")]
