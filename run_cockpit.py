@@ -82,6 +82,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     logging.basicConfig(level=settings.log.level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("kafka").setLevel(logging.ERROR)  # its warnings are per-poll noise
+    logging.getLogger("clickhouse_driver").setLevel(logging.ERROR)  # our own warning says it, once, briefly
     from cockpit.demo import UsageError
     from streams.broker import BrokerError
     from streams.kafka_io import StreamError

@@ -51,6 +51,13 @@ def _bootstrap(value: str) -> str:
     return value
 
 
+def _topics(value: str) -> str:
+    names = [t.strip() for t in value.split(",")]
+    if not all(names) or any(not all(c.isalnum() or c in "._-" for c in t) for t in names):
+        raise ValueError(f"{value!r} is not a comma-separated list of topic names (letters, digits, . _ -)")
+    return value
+
+
 def _adcode(value: str) -> str:
     if not (len(value) == 6 and value.isdigit()):
         raise ValueError(f"{value!r} is not a 6-digit adcode such as 440100")
@@ -85,6 +92,7 @@ KEYS: tuple[Key, ...] = (
         "consumer max.poll.interval.ms; short values make a new group join in seconds", minimum=1000),
     Key("kafka", "session_timeout_ms", int, 6000, "consumer session timeout; a dead consumer's partitions move "
         "to the others after this", minimum=1000),
+    Key("ingest", "topics", str, "city.hotline", "topics the ingest consumes, comma-separated", check=_topics),
     Key("ingest", "batch_size", int, 5000, "rows buffered before an insert", minimum=1),
     Key("ingest", "batch_seconds", float, 1.0, "longest time a row waits in the buffer", minimum=0.05),
     Key("ingest", "max_message_bytes", int, 65536, "larger messages are rejected as oversized", minimum=256),

@@ -6,7 +6,13 @@ with two implementations selected by ``kafka.client``:
 
 Records come back as plain :class:`Record` tuples so that decoding and sinks never see a client type.
 Offsets are committed only by an explicit ``commit()`` after the warehouse accepted the batch; ``commit()``
-commits the position after every record returned by ``poll`` so far, on both clients.
+commits the position after every record returned by ``poll`` so far, on both clients. A commit refused
+because the group moved the partitions away is not fatal (returns False): the rows are stored, and the new
+owner's redelivery is deduplicated by the warehouse.
+
+Backpressure: while the warehouse is unavailable the ingest calls ``keepalive()``, which pauses every assigned
+partition and polls, so the consumer stays in its group without fetching; ``resume()`` undoes the pause.
+Records that a rebalance hands over during the pause are returned, never dropped.
 """
 from __future__ import annotations
 
@@ -37,7 +43,9 @@ class Record(NamedTuple):
 
 class Consumer(Protocol):
     def poll(self, timeout: float, max_records: int) -> list[Record]: ...
-    def commit(self) -> None: ...
+    def commit(self) -> bool: ...
+    def keepalive(self) -> list[Record]: ...
+    def resume(self) -> None: ...
     def close(self) -> None: ...
 
 
@@ -120,7 +128,21 @@ class KafkaPythonConsumer:
         return [Record(m.topic, m.partition, m.offset, m.key, m.value) for msgs in batches.values() for m in msgs]
 
     def commit(self):
-        self._c.commit()
+        from kafka.errors import CommitFailedError
+
+        try:
+            self._c.commit()
+            return True
+        except CommitFailedError as e:
+            log.warning("commit refused, the group rebalanced: %s", e)
+            return False
+
+    def keepalive(self):
+        self._c.pause(*self._c.assignment())
+        return self.poll(0, 10_000)
+
+    def resume(self):
+        self._c.resume(*self._c.paused())
 
     def close(self):
         self._c.close(autocommit=False)
@@ -177,13 +199,28 @@ class ConfluentConsumer:
         return records
 
     def commit(self):
+        from confluent_kafka import KafkaError as CKError
         from confluent_kafka import KafkaException
 
         try:
             self._c.commit(asynchronous=False)
+            return True
         except KafkaException as e:
-            if e.args[0].code() != -165:  # _NO_OFFSET: nothing consumed since the last commit
-                raise StreamError(f"commit failed: {e}") from e
+            code = e.args[0].code()
+            if code == CKError._NO_OFFSET:  # nothing consumed since the last commit
+                return True
+            if code in (CKError._ASSIGNMENT_LOST, CKError.REBALANCE_IN_PROGRESS, CKError.ILLEGAL_GENERATION,
+                        CKError.UNKNOWN_MEMBER_ID):
+                log.warning("commit refused, the group rebalanced: %s", e)
+                return False
+            raise StreamError(f"commit failed: {e}") from e
+
+    def keepalive(self):
+        self._c.pause(self._c.assignment())
+        return self.poll(0, 10_000)
+
+    def resume(self):
+        self._c.resume(self._c.assignment())
 
     def close(self):
         self._c.close()

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import defaultdict
+from typing import Callable
 
 import pandas as pd
 
@@ -43,9 +45,10 @@ class WarehouseSink:
     def size(self) -> int:
         return sum(len(rows) for rows in self._rows.values())
 
-    def flush(self, stop: threading.Event) -> bool:
-        """Write everything buffered. While the warehouse is unavailable, retry with backoff (capped);
-        return False without writing if ``stop`` is set meanwhile (nothing is lost: offsets stay uncommitted)."""
+    def flush(self, stop: threading.Event, keepalive: Callable[[], None] = lambda: None) -> bool:
+        """Write everything buffered. While the warehouse is unavailable, retry with backoff (capped), calling
+        ``keepalive`` at least every second meanwhile; return False without writing if ``stop`` is set
+        (nothing is lost: offsets stay uncommitted)."""
         delay = 0.5
         for table in list(self._rows):
             frame = to_frame(table, self._rows[table])
@@ -56,8 +59,11 @@ class WarehouseSink:
                 except WarehouseUnavailable as e:
                     log.warning("warehouse unavailable, retrying %s insert of %d rows in %.1fs: %s",
                                 table, len(frame), delay, e)
-                    if stop.wait(delay):
-                        return False
+                    deadline = time.monotonic() + delay
+                    while time.monotonic() < deadline:
+                        keepalive()
+                        if stop.wait(min(1.0, max(0.0, deadline - time.monotonic()))):
+                            return False
                     delay = min(delay * 2, self.max_backoff)
             self.written[table] += len(frame)
             del self._rows[table]

@@ -65,14 +65,24 @@ def warehouse_url(request, chdb_dir) -> str:
     return f"clickhouse://default:@{request.getfixturevalue('clickhouse_hostport')}/{database}"
 
 
-@pytest.fixture
-def warehouse(warehouse_url):
-    """A migrated warehouse in a fresh database, dropped afterwards."""
-    wh = connect(warehouse_url)
+def _fresh(url: str):
+    wh = connect(url)
     migrate(wh)
     yield wh
     wh.execute(f"DROP DATABASE IF EXISTS {wh.database}")
     wh.close()
+
+
+@pytest.fixture
+def warehouse(warehouse_url):
+    """A migrated warehouse in a fresh database, dropped afterwards."""
+    yield from _fresh(warehouse_url)
+
+
+@pytest.fixture
+def server_warehouse(clickhouse_hostport):
+    """A fresh database on the ClickHouse server only: for several processes sharing one warehouse."""
+    yield from _fresh(f"clickhouse://default:@{clickhouse_hostport}/t_{uuid.uuid4().hex[:12]}")
 
 
 @pytest.fixture(scope="session")
