@@ -92,7 +92,8 @@ KEYS: tuple[Key, ...] = (
         "consumer max.poll.interval.ms; short values make a new group join in seconds", minimum=1000),
     Key("kafka", "session_timeout_ms", int, 6000, "consumer session timeout; a dead consumer's partitions move "
         "to the others after this", minimum=1000),
-    Key("ingest", "topics", str, "city.hotline", "topics the ingest consumes, comma-separated", check=_topics),
+    Key("ingest", "topics", str, "city.hotline,city.emergency,city.water,city.ecology",
+        "topics the ingest consumes, comma-separated", check=_topics),
     Key("ingest", "batch_size", int, 5000, "rows buffered before an insert", minimum=1),
     Key("ingest", "batch_seconds", float, 1.0, "longest time a row waits in the buffer", minimum=0.05),
     Key("ingest", "max_message_bytes", int, 65536, "larger messages are rejected as oversized", minimum=256),
@@ -105,6 +106,8 @@ KEYS: tuple[Key, ...] = (
     Key("simulate", "seed", int, 2026, "random seed: the same seed gives the same city"),
     Key("city", "adcode", str, "440100", "the city shown and simulated (districts from assets/geo/<adcode>.geojson)",
         check=_adcode),
+    Key("city", "stations", str, "config/stations.yaml",
+        "station registry of the city's water and ecology sensors (relative to the project folder)"),
     Key("city", "timezone", str, "Asia/Shanghai", "local time zone for 'today' and naive event times",
         check=_timezone),
     Key("city", "default_crs", ("GCJ02", "WGS84", "BD09"), "GCJ02",
@@ -269,3 +272,23 @@ def _checked(values: dict[str, Any]) -> dict[str, Any]:
         raise ConfigError(f"config error: cockpit.stale_alarm_seconds ({alarm}) must not be below "
                           f"cockpit.stale_warn_seconds ({warn})")
     return values
+
+
+def documented_yaml() -> str:
+    """config/cockpit.yaml as it should be: every key with its help, type, variable and default.
+    Regenerate with ``python -m config.settings > config/cockpit.yaml``."""
+    lines = ["# City operations cockpit settings. Every key can be overridden by an environment variable",
+             "# COCKPIT_<SECTION>_<KEY> (e.g. COCKPIT_WAREHOUSE_URL). Unknown keys or bad values stop start-up",
+             "# with one line naming the key (exit code 2). Values shown are the defaults.", ""]
+    for section in SECTIONS:
+        lines.append(f"{section}:")
+        for k in (k for k in KEYS if k.section == section):
+            kind = " | ".join(k.kind) if isinstance(k.kind, tuple) else k.kind.__name__
+            lines.append(f"  # {k.help} [{kind}; {k.env}]")
+            lines.append(f"  {k.name}: " + (f'"{k.default}"' if isinstance(k.default, str) else str(k.default)))
+        lines.append("")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(documented_yaml(), end="")

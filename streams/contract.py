@@ -54,5 +54,64 @@ class HotlineV1(Envelope, kw_only=True):
     resolved: bool | None = None
 
 
-SCHEMAS: dict[str, type[Envelope]] = {"hotline.v1": HotlineV1}
+class EmergencyV1(Envelope, kw_only=True):
+    """emergency.v1 — one report or status change of an emergency incident (突发事件). The grade (I–IV) and a
+    warning's colour are separate things: this carries the grade only."""
+
+    incident_id: Id
+    type: Literal["fire", "traffic", "flood", "waterlogging", "landslide", "hazmat", "public_health", "crowd",
+                  "power_outage", "other"]
+    level: Literal["I", "II", "III", "IV"] | None = None
+    status: Literal["reported", "dispatched", "on_scene", "contained", "closed"]
+    casualties: Annotated[int, Meta(ge=0, le=100_000)] | None = None
+    units: Annotated[list[Short], Meta(max_length=200)] = []
+    description: Text = ""
+
+
+NonNegative = Annotated[float, Meta(ge=0)]
+
+
+class WaterReadings(msgspec.Struct, forbid_unknown_fields=True):
+    water_level_m: float | None = None  # may be below the datum
+    rainfall_mm: NonNegative | None = None
+    pressure_mpa: NonNegative | None = None
+    ponding_depth_cm: NonNegative | None = None
+    do_mg_l: NonNegative | None = None
+    codmn_mg_l: NonNegative | None = None
+    nh3n_mg_l: NonNegative | None = None
+    tp_mg_l: NonNegative | None = None
+    ph: Annotated[float, Meta(ge=0, le=14)] | None = None
+    turbidity_ntu: NonNegative | None = None
+
+
+class WaterV1(Envelope, kw_only=True):
+    """water.v1 — one reading of a water station (智慧水利 / 供排水); metadata from config/stations.yaml."""
+
+    station_id: Id
+    station_type: Literal["river_gauge", "rain_gauge", "pipe_pressure", "water_quality", "waterlogging"]
+    readings: WaterReadings
+    interval_s: Annotated[int, Meta(ge=1, le=86400)] = 300
+
+
+class EcologyReadings(msgspec.Struct, forbid_unknown_fields=True):
+    pm25: NonNegative | None = None
+    pm10: NonNegative | None = None
+    o3: NonNegative | None = None
+    no2: NonNegative | None = None
+    so2: NonNegative | None = None
+    co: NonNegative | None = None
+    noise_db: Annotated[float, Meta(ge=0, le=200)] | None = None
+
+
+class EcologyV1(Envelope, kw_only=True):
+    """ecology.v1 — one reading of an air or noise station (智慧生态)."""
+
+    station_id: Id
+    station_type: Literal["air", "noise"]
+    readings: EcologyReadings
+    averaging: Literal["1h", "24h"] = "1h"
+
+
+SCHEMAS: dict[str, type[Envelope]] = {"hotline.v1": HotlineV1, "emergency.v1": EmergencyV1, "water.v1": WaterV1,
+                                      "ecology.v1": EcologyV1}
 FIELDS: dict[str, frozenset[str]] = {name: frozenset(t.__struct_fields__) for name, t in SCHEMAS.items()}

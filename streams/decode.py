@@ -3,7 +3,8 @@
 msgspec decodes and validates in one pass against the Structs of :mod:`streams.contract` (chosen for speed:
 it is a C extension that validates while parsing). Reason codes:
 ``oversized``, ``not_utf8``, ``not_json``, ``not_object``, ``unknown_schema``, ``missing_field``,
-``bad_type``, ``bad_value`` (not one of the allowed values), ``out_of_range`` (time, location, limits), and
+``bad_type``, ``bad_value`` (not one of the allowed values), ``out_of_range`` (time, location, limits),
+``unknown_station`` (a sensor not in config/stations.yaml: kept, replayable once registered), and
 ``decode_error`` should the decoder itself fail (kept for replay after a fix, never a crash).
 """
 from __future__ import annotations
@@ -16,9 +17,12 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 
-from streams.contract import FIELDS, SCHEMAS, HotlineV1
+from streams.aqi import POLLUTANTS, daily_aqi, hourly_aqi
+from streams.contract import FIELDS, SCHEMAS, EcologyV1, EmergencyV1, HotlineV1, Location, WaterV1
 from streams.coords import to_wgs84_and_gcj02
 from streams.districts import DistrictIndex
+from streams.stations import Registry, Station
+from streams.water_quality import ITEMS, sample_class
 from streams.kafka_io import Record
 
 BBOX_MARGIN_DEG = 0.5  # ~50 km around the city's districts
@@ -44,7 +48,7 @@ def _classify(error: msgspec.ValidationError) -> Rejected:
         return Rejected("missing_field", text)
     if text.startswith("Expected `") and "`, got `" in text:
         return Rejected("bad_type", text)
-    if text.startswith("Invalid enum value") or "matching regex" in text:
+    if text.startswith("Invalid enum value") or "matching regex" in text or "unknown field" in text:
         return Rejected("bad_value", text)
     return Rejected("out_of_range", text)
 
@@ -52,9 +56,10 @@ def _classify(error: msgspec.ValidationError) -> Rejected:
 class Decoder:
     """Validates and normalises one record at a time; configured once per ingest process."""
 
-    def __init__(self, districts: DistrictIndex, *, timezone: str = "Asia/Shanghai", default_crs: str = "GCJ02",
-                 limits: Limits = Limits(), clock: Callable[[], float] = time.time):
+    def __init__(self, districts: DistrictIndex, *, stations: Registry | None = None, timezone: str = "Asia/Shanghai",
+                 default_crs: str = "GCJ02", limits: Limits = Limits(), clock: Callable[[], float] = time.time):
         self.districts = districts
+        self.stations = stations if stations is not None else Registry([])
         self.tz = ZoneInfo(timezone)
         self.default_crs = default_crs
         self.limits = limits
@@ -63,9 +68,14 @@ class Decoder:
         m = BBOX_MARGIN_DEG
         self.bbox = (lon0 - m, lat0 - m, lon1 + m, lat1 + m)
         self._known = set(districts.codes)
+        self._rows = {"hotline.v1": ("hotline_events", self._hotline_row),
+                      "emergency.v1": ("emergency_events", self._emergency_row),
+                      "water.v1": ("water_readings", self._water_row),
+                      "ecology.v1": ("ecology_readings", self._ecology_row)}
 
     def decode(self, record: Record) -> tuple[str, dict[str, Any]]:
-        """``("hotline_events", row)`` for a valid event, ``("rejects", row)`` otherwise."""
+        """``(table, row)`` for a valid event (``hotline_events``, ``emergency_events``, ``water_readings``,
+        ``ecology_readings``), ``("rejects", row)`` otherwise."""
         try:
             return self._decode(record)
         except Rejected as r:
@@ -108,7 +118,8 @@ class Decoder:
         except msgspec.ValidationError as e:
             raise _classify(e) from None
         extra = {k: v for k, v in obj.items() if k not in FIELDS[schema]}
-        return "hotline_events", self._hotline_row(event, record, extra)
+        table, build = self._rows[schema]
+        return table, build(event, self._common(event, record, extra))
 
     def _time(self, value: str | int, field: str) -> dt.datetime:
         if isinstance(value, int):
@@ -151,21 +162,87 @@ class Decoder:
             code = self.districts.locate(coords[2], coords[3])
         return code, coords
 
-    def _hotline_row(self, e: HotlineV1, record: Record, extra: dict) -> dict[str, Any]:
-        ts = self._event_time(e.ts)
+    def _common(self, e, record: Record, extra: dict) -> dict[str, Any]:
+        """The columns every event table has: id, time, place, unknown fields, Kafka position."""
+        return {"event_id": e.event_id, "ts": self._event_time(e.ts),
+                "extra": msgspec.json.encode(extra).decode() if extra else "",
+                "topic": record.topic, "partition": record.partition, "offset": record.offset,
+                "ingested_at": _utc(self.clock())}
+
+    def _placed(self, e, row: dict[str, Any]) -> dict[str, Any]:
         code, (lon, lat, map_lon, map_lat) = self._place(e)
-        return {
-            "event_id": e.event_id, "order_id": e.order_id, "ts": ts, "status": e.status,
-            "category": e.category, "subcategory": e.subcategory, "channel": e.channel, "urgency": e.urgency,
-            "district_code": code, "lon": lon, "lat": lat, "map_lon": map_lon, "map_lat": map_lat,
-            "department": e.department,
-            "deadline": self._time(e.deadline, "deadline") if e.deadline is not None else None,
-            "content": e.content, "satisfaction": e.satisfaction,
-            "resolved": None if e.resolved is None else int(e.resolved),
-            "extra": msgspec.json.encode(extra).decode() if extra else "",
-            "topic": record.topic, "partition": record.partition, "offset": record.offset,
-            "ingested_at": _utc(self.clock()),
-        }
+        row.update(district_code=code, lon=lon, lat=lat, map_lon=map_lon, map_lat=map_lat)
+        return row
+
+    def _hotline_row(self, e: HotlineV1, row: dict[str, Any]) -> dict[str, Any]:
+        row.update(order_id=e.order_id, status=e.status, category=e.category, subcategory=e.subcategory,
+                   channel=e.channel, urgency=e.urgency, department=e.department,
+                   deadline=self._time(e.deadline, "deadline") if e.deadline is not None else None,
+                   content=e.content, satisfaction=e.satisfaction,
+                   resolved=None if e.resolved is None else int(e.resolved))
+        return self._placed(e, row)
+
+    def _emergency_row(self, e: EmergencyV1, row: dict[str, Any]) -> dict[str, Any]:
+        row.update(incident_id=e.incident_id, type=e.type, level=e.level or "", status=e.status,
+                   casualties=e.casualties, units=list(e.units), description=e.description)
+        return self._placed(e, row)
+
+    def _station(self, e) -> Station:
+        """The registry's station named by a sensor message; unknown or mismatched → rejected."""
+        station = self.stations.get(e.station_id)
+        if station is None:
+            raise Rejected("unknown_station", f"station {e.station_id!r} is not in the station registry")
+        if station.type != e.station_type:
+            raise Rejected("bad_value", f"station {e.station_id} is a {station.type}, not a {e.station_type}")
+        return station
+
+    def _sensor_place(self, e, station: Station, row: dict[str, Any]) -> dict[str, Any]:
+        """A sensor's place: the message's own if it has one, else the registry's."""
+        if e.location is None:
+            e = msgspec.structs.replace(e, location=Location(station.lon, station.lat, "GCJ02"),
+                                        district_code=e.district_code or station.district_code)
+        return self._placed(e, row)
+
+    def _water_row(self, e: WaterV1, row: dict[str, Any]) -> dict[str, Any]:
+        station = self._station(e)
+        readings = msgspec.structs.asdict(e.readings)
+        row.update(station_id=e.station_id, station_type=e.station_type, interval_s=e.interval_s, **readings,
+                   water_class=water_class(station, readings), state=water_state(station, readings))
+        return self._sensor_place(e, station, row)
+
+    def _ecology_row(self, e: EcologyV1, row: dict[str, Any]) -> dict[str, Any]:
+        station = self._station(e)
+        readings = msgspec.structs.asdict(e.readings)
+        pollutants = {k: v for k, v in readings.items() if k in POLLUTANTS and v is not None}
+        result = (hourly_aqi if e.averaging == "1h" else daily_aqi)(pollutants, row["ts"])
+        row.update(station_id=e.station_id, station_type=e.station_type, averaging=e.averaging, **readings,
+                   aqi=result.aqi, aqi_level=result.level or 0, primary_pollutants=list(result.primary),
+                   aqi_edition=result.edition if pollutants else "",
+                   particulates_from_hourly=int(result.particulates_from_hourly))
+        return self._sensor_place(e, station, row)
+
+
+def water_class(station: Station, readings: dict[str, float | None]) -> int:
+    """GB 3838-2002 class 1–6 (6 = 劣Ⅴ) of a water-quality reading; 0 when nothing gradable was measured."""
+    measured = {k: v for k, v in readings.items() if v is not None and k in ITEMS}
+    if station.type != "water_quality" or not measured:
+        return 0
+    return sample_class(measured, station.attrs.get("waterbody", "river")).grade
+
+
+def water_state(station: Station, readings: dict[str, float | None]) -> str:
+    """A reading against its station's thresholds: river level against 警戒/保证水位, ponding and pipe pressure
+    against their alarms; '' when the station type has no threshold or the value is missing."""
+    a = station.attrs
+    if station.type == "river_gauge" and readings["water_level_m"] is not None:
+        level = readings["water_level_m"]
+        return ("over_guarantee" if level >= a["guarantee_level_m"] else
+                "over_warning" if level >= a["warning_level_m"] else "normal")
+    if station.type == "waterlogging" and readings["ponding_depth_cm"] is not None:
+        return "over_alarm" if readings["ponding_depth_cm"] >= a["ponding_alarm_cm"] else "normal"
+    if station.type == "pipe_pressure" and readings["pressure_mpa"] is not None:
+        return "low" if readings["pressure_mpa"] < a["low_pressure_mpa"] else "normal"
+    return ""
 
 
 def _utc(seconds: float) -> dt.datetime:

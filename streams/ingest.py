@@ -11,9 +11,10 @@ import time
 
 from config.settings import Settings
 from streams.decode import Decoder, Limits
-from streams.districts import DistrictIndex
+from streams.districts import ROOT, DistrictIndex
 from streams.kafka_io import ensure_topics, open_consumer
 from streams.sink import WarehouseSink
+from streams.stations import load_stations
 from warehouse import Warehouse
 
 log = logging.getLogger(__name__)
@@ -22,7 +23,8 @@ log = logging.getLogger(__name__)
 def make_decoder(settings: Settings) -> Decoder:
     s = settings.ingest
     limits = Limits(s.max_message_bytes, s.reject_raw_bytes, s.max_past_days, s.max_future_minutes)
-    return Decoder(DistrictIndex.for_city(settings.city.adcode), timezone=settings.city.timezone,
+    stations = load_stations(ROOT / settings.city.stations, city=settings.city.adcode)
+    return Decoder(DistrictIndex.for_city(settings.city.adcode), stations=stations, timezone=settings.city.timezone,
                    default_crs=settings.city.default_crs, limits=limits)
 
 

@@ -10,16 +10,26 @@ from typing import Callable
 import pandas as pd
 
 from warehouse import Warehouse, WarehouseUnavailable
+from warehouse.migrations import ECOLOGY_METRICS, WATER_METRICS
 
 log = logging.getLogger(__name__)
 
+_POSITION = ["extra", "topic", "partition", "offset", "ingested_at"]
+_PLACE = ["district_code", "lon", "lat", "map_lon", "map_lat"]
 COLUMNS = {
     "hotline_events": ["event_id", "order_id", "ts", "status", "category", "subcategory", "channel", "urgency",
                        "district_code", "lon", "lat", "map_lon", "map_lat", "department", "deadline", "content",
                        "satisfaction", "resolved", "extra", "topic", "partition", "offset", "ingested_at"],
     "rejects": ["topic", "partition", "offset", "key", "raw", "reason", "detail", "received_at"],
+    "emergency_events": ["event_id", "incident_id", "ts", "type", "level", "status", "casualties", "units",
+                         "description", *_PLACE, *_POSITION],
+    "water_readings": ["event_id", "station_id", "station_type", "ts", "interval_s", *WATER_METRICS, "water_class",
+                       "state", *_PLACE, *_POSITION],
+    "ecology_readings": ["event_id", "station_id", "station_type", "ts", "averaging", *ECOLOGY_METRICS, "aqi",
+                         "aqi_level", "primary_pollutants", "aqi_edition", "particulates_from_hourly", *_PLACE,
+                         *_POSITION],
 }
-_NULLABLE_INT = {"resolved": "UInt8"}
+_NULLABLE_INT = {"resolved": "UInt8", "casualties": "UInt32", "aqi": "UInt16"}
 
 
 def to_frame(table: str, rows: list[dict]) -> pd.DataFrame:

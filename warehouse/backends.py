@@ -6,6 +6,7 @@ path and a lock serialises statements (``USE`` is session state).
 """
 from __future__ import annotations
 
+import json
 import threading
 from typing import Any
 
@@ -121,10 +122,20 @@ class ChdbWarehouse(Warehouse):
         _check_insert(table, df, columns)
         if df.empty:
             return 0
-        frame = df[columns]  # noqa: F841 - read by chDB's Python() table function from this frame
-        cols = ", ".join(columns)
-        self._run(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM Python(frame)", "CSV", None)
+        frame = df[columns].copy()  # read by chDB's Python() table function from this frame
+        # chDB cannot read a column of Python lists: send JSON text and let ClickHouse parse it to the column type.
+        lists = [c for c in columns if frame[c].dtype == object and isinstance(frame[c].iloc[0], (list, tuple))]
+        types = self._column_types(table) if lists else {}
+        for c in lists:
+            frame[c] = [json.dumps(v, ensure_ascii=False) for v in frame[c]]
+        select = ", ".join(f"JSONExtract({c}, '{types[c]}')" if c in lists else c for c in columns)
+        self._run(f"INSERT INTO {table} ({', '.join(columns)}) SELECT {select} FROM Python(frame)", "CSV", None)
         return len(df)
+
+    def _column_types(self, table: str) -> dict[str, str]:
+        df = self.query_df("SELECT name, type FROM system.columns WHERE database = {db:String} AND table = {t:String}",
+                           {"db": self.database, "t": table})
+        return dict(zip(df["name"], df["type"]))
 
 
 class ClickHouseWarehouse(Warehouse):

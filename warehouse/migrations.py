@@ -10,6 +10,10 @@ Table design (why the keys are what they are):
   count with ``uniqExact`` / ``argMax`` so a duplicate never counts twice before then either. District first
   because screens filter and group by district; time next for time-range scans; monthly partitions.
 - ``rejects``: bad messages, keyed by their Kafka position so a redelivered reject collapses too.
+- ``emergency_events``: like hotline_events, per incident transition.
+- ``water_readings`` / ``ecology_readings``: one row per sensor message, wide (one nullable column per metric)
+  with the values derived at ingest (GB 3838 class and level state; AQI, level, primary pollutants, edition),
+  keyed by (station_id, ts, event_id) because screens read a station's series and the latest per station.
 """
 from __future__ import annotations
 
@@ -17,6 +21,10 @@ from typing import Callable
 
 from warehouse.backends import Warehouse
 from warehouse.features import Features
+
+WATER_METRICS = ("water_level_m", "rainfall_mm", "pressure_mpa", "ponding_depth_cm", "do_mg_l", "codmn_mg_l",
+                 "nh3n_mg_l", "tp_mg_l", "ph", "turbidity_ntu")
+ECOLOGY_METRICS = ("pm25", "pm10", "o3", "no2", "so2", "co", "noise_db")
 
 Migration = tuple[int, str, Callable[[Features], list[str]]]
 
@@ -66,8 +74,68 @@ def _v1(f: Features) -> list[str]:
     ]
 
 
+def _v2(f: Features) -> list[str]:
+    lc = f.lc()
+    position = f"""extra String,
+            topic {lc},
+            partition UInt16,
+            offset UInt64,
+            ingested_at DateTime('UTC')"""
+    place = f"""district_code {lc},
+            lon Nullable(Float64),
+            lat Nullable(Float64),
+            map_lon Nullable(Float64),
+            map_lat Nullable(Float64)"""
+    water = ",\n            ".join(f"{m} Nullable(Float64)" for m in WATER_METRICS)
+    ecology = ",\n            ".join(f"{m} Nullable(Float64)" for m in ECOLOGY_METRICS)
+    return [
+        f"""CREATE TABLE IF NOT EXISTS emergency_events (
+            event_id String,
+            incident_id String,
+            ts DateTime('UTC'),
+            type {lc},
+            level {lc},
+            status {lc},
+            casualties Nullable(UInt32),
+            units Array(String),
+            description String,
+            {place},
+            {position}
+        ) ENGINE = ReplacingMergeTree(ingested_at)
+        PARTITION BY toYYYYMM(ts)
+        ORDER BY (district_code, ts, event_id)""",
+        _readings_table("water_readings", f"""interval_s UInt32,
+            {water},
+            water_class UInt8,
+            state {lc}""", lc, place, position),
+        _readings_table("ecology_readings", f"""averaging {lc},
+            {ecology},
+            aqi Nullable(UInt16),
+            aqi_level UInt8,
+            primary_pollutants Array(String),
+            aqi_edition {lc},
+            particulates_from_hourly UInt8""", lc, place, position),
+    ]
+
+
+def _readings_table(name: str, columns: str, lc: str, place: str, position: str) -> str:
+    """A sensor readings table: one row per message, a station's series in key order."""
+    return f"""CREATE TABLE IF NOT EXISTS {name} (
+            event_id String,
+            station_id String,
+            station_type {lc},
+            ts DateTime('UTC'),
+            {columns},
+            {place},
+            {position}
+        ) ENGINE = ReplacingMergeTree(ingested_at)
+        PARTITION BY toYYYYMM(ts)
+        ORDER BY (station_id, ts, event_id)"""
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     (1, "hotline events and rejects", _v1),
+    (2, "emergency events, water and ecology readings", _v2),
 )
 
 _LEDGER = """CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -6,6 +6,8 @@ import sys
 from pathlib import Path
 
 import pytest
+
+from warehouse.migrations import MIGRATIONS
 import yaml
 
 from config.settings import DEFAULT_PATH, KEYS, SECTIONS, ConfigError, load
@@ -293,8 +295,16 @@ def test_cli_with_an_unknown_key_names_it_and_exits_2(tmp_path):
     assert line.startswith(f"config error: {path}: unknown key 'cockpit.prot'; cockpit has host, port")
 
 
-def test_cli_migrate_on_a_fresh_chdb_directory_reaches_schema_version_1(tmp_path):
+def test_cli_migrate_on_a_fresh_chdb_directory_reaches_the_latest_schema_version(tmp_path):
     result = run_cli("migrate", COCKPIT_WAREHOUSE_URL=f"chdb://{tmp_path}/wh")
     assert result.returncode == 0, result.stderr
-    assert f"chdb://{tmp_path}/wh?database=cockpit: schema version 1" in result.stdout
-    assert "schema version 1 (applied 1)" in result.stdout
+    latest = MIGRATIONS[-1][0]
+    assert f"chdb://{tmp_path}/wh?database=cockpit: schema version {latest}" in result.stdout
+    assert f"(applied {', '.join(str(v) for v, *_ in MIGRATIONS)})" in result.stdout
+
+
+def test_shipped_yaml_is_the_documented_table():
+    from config.settings import documented_yaml
+
+    assert DEFAULT_PATH.read_text(encoding="utf-8") == documented_yaml(), \
+        "regenerate: python -m config.settings > config/cockpit.yaml"

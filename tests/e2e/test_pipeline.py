@@ -2,6 +2,7 @@
 import threading
 import uuid
 
+import msgspec
 import pytest
 
 from streams.ingest import run_ingest
@@ -69,3 +70,50 @@ def test_committed_offsets_are_not_consumed_again(broker, warehouse, settings_fo
     ingest_all(settings, warehouse, topic, ends)  # the same group resumes after its commit
     assert q.run(warehouse, q.event_count())["events"].iloc[0] == len(events) + len(later)
     assert q.run(warehouse, q.ingest_health())["rows"].iloc[0] == len(events) + len(later)  # nothing read twice
+
+
+def test_all_four_families_through_the_broker_land_in_their_tables(broker, warehouse, settings_for):
+    from streams.stations import load_stations
+
+    stations = load_stations(city="440100")
+    river, air = stations.of_type("river_gauge")[0], stations.of_type("air")[0]
+    ts = "2026-11-23T19:00:00+08:00"
+    families = {
+        "hotline": [(e["order_id"], msgspec.json.encode(e)) for e in simulated_events(hours=1, seed=31)],
+        "emergency": [("INC-9", msgspec.json.encode(
+            {"event_id": f"INC-9.{i}", "schema": "emergency.v1", "ts": ts, "incident_id": "INC-9", "type": "flood",
+             "level": "II", "status": status, "location": {"lon": 113.36, "lat": 23.12}}))
+            for i, status in enumerate(["reported", "dispatched", "on_scene"])],
+        "water": [(river.id, msgspec.json.encode(
+            {"event_id": f"{river.id}.{i}", "schema": "water.v1", "ts": ts.replace("19:00", f"19:0{i}"),
+             "station_id": river.id, "station_type": "river_gauge", "readings": {"water_level_m": level}}))
+            for i, level in enumerate([river.attrs["warning_level_m"] - 0.1, river.attrs["warning_level_m"],
+                                       river.attrs["guarantee_level_m"]])],
+        "ecology": [(air.id, msgspec.json.encode(
+            {"event_id": f"{air.id}.1", "schema": "ecology.v1", "ts": ts, "station_id": air.id,
+             "station_type": "air", "readings": {"pm25": 160, "o3": 120}})),
+            (air.id, b'{"event_id": "x", "schema": "ecology.v1", "ts": 0, "station_id": "NOPE"}')],
+    }
+    topics = {name: unique_topic().replace("hotline", name) for name in families}
+    ends = {name: publish_raw(broker.bootstrap, topics[name], messages) for name, messages in families.items()}
+    settings = settings_for(**{"kafka.bootstrap": broker.bootstrap, "kafka.group_id": f"g-{uuid.uuid4().hex[:6]}",
+                               "ingest.batch_seconds": 0.2, "ingest.topics": ",".join(topics.values())})
+    stop = threading.Event()
+    worker = threading.Thread(target=run_ingest, args=(settings, warehouse, stop))
+    worker.start()
+    try:
+        assert wait_until(lambda: all(committed_offsets(broker.bootstrap, settings.kafka.group_id, topics[n]) == ends[n]
+                                      for n in families), timeout=90)
+    finally:
+        stop.set()
+        worker.join(30)
+    count = lambda table: int(warehouse.scalar(f"SELECT uniqExact(event_id) FROM {table}"))  # noqa: E731
+    assert count("hotline_events") == len(families["hotline"])
+    assert count("emergency_events") == 3
+    states = warehouse.query_df("SELECT state FROM water_readings FINAL ORDER BY ts")["state"].tolist()
+    assert states == ["normal", "over_warning", "over_guarantee"]
+    air_row = warehouse.query_df("SELECT aqi, aqi_level, primary_pollutants, aqi_edition FROM ecology_readings")
+    # HJ 633—2026, PM2.5 160 (24h column on the hourly value): (300−200)/(250−150)×(160−150)+200 = 210
+    assert air_row.iloc[0]["aqi"] == 210 and air_row.iloc[0]["aqi_level"] == 5
+    assert list(air_row.iloc[0]["primary_pollutants"]) == ["pm25"]
+    assert dict(q.run(warehouse, q.reject_counts()).itertuples(index=False)) == {"missing_field": 1}

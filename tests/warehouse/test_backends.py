@@ -13,7 +13,8 @@ def test_migrations_apply_once_and_record_the_version(warehouse):
     assert migrate(warehouse) == []
     tables = warehouse.query_df("SELECT name FROM system.tables WHERE database = {db:String} ORDER BY name",
                                 {"db": warehouse.database})
-    assert tables["name"].tolist() == ["hotline_events", "rejects", "schema_migrations"]
+    assert tables["name"].tolist() == ["ecology_readings", "emergency_events", "hotline_events", "rejects",
+                                       "schema_migrations", "water_readings"]
 
 
 def test_parameters_are_bound_not_spliced(warehouse):
