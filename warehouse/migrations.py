@@ -133,9 +133,45 @@ def _readings_table(name: str, columns: str, lc: str, place: str, position: str)
         ORDER BY (station_id, ts, event_id)"""
 
 
+def _v3(f: Features) -> list[str]:
+    """Minute and hour rollups of every sensor metric, kept by materialized views. Only aggregates that a
+    duplicate cannot change: distinct readings, min, max, the last value, and the distinct (event, value)
+    pairs from which the mean is taken — so a redelivered reading never moves a rollup."""
+    lc = f.lc()
+    statements = []
+    for grain, bucket in (("minute", "toStartOfMinute"), ("hour", "toStartOfHour")):
+        statements.append(f"""CREATE TABLE IF NOT EXISTS sensor_{grain} (
+            station_id String,
+            metric {lc},
+            {grain} DateTime('UTC'),
+            readings AggregateFunction(uniqExact, String),
+            min_value AggregateFunction(min, Float64),
+            max_value AggregateFunction(max, Float64),
+            last_value AggregateFunction(argMax, Float64, DateTime('UTC')),
+            pairs AggregateFunction(groupUniqArray, Tuple(String, Float64))
+        ) ENGINE = AggregatingMergeTree()
+        PARTITION BY toYYYYMM({grain})
+        ORDER BY (station_id, metric, {grain})""")
+        for source, metrics in (("water_readings", WATER_METRICS), ("ecology_readings", ECOLOGY_METRICS)):
+            names = ", ".join(f"'{m}'" for m in metrics)
+            statements.append(f"""CREATE MATERIALIZED VIEW IF NOT EXISTS {source}_{grain}_mv TO sensor_{grain} AS
+            SELECT station_id, metric, {bucket}(ts) AS {grain},
+                   uniqExactState(event_id) AS readings,
+                   minState(assumeNotNull(value)) AS min_value,
+                   maxState(assumeNotNull(value)) AS max_value,
+                   argMaxState(assumeNotNull(value), ts) AS last_value,
+                   groupUniqArrayState((event_id, assumeNotNull(value))) AS pairs
+            FROM {source}
+            ARRAY JOIN [{names}] AS metric, [{", ".join(metrics)}] AS value
+            WHERE isNotNull(value)
+            GROUP BY station_id, metric, {grain}""")
+    return statements
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     (1, "hotline events and rejects", _v1),
     (2, "emergency events, water and ecology readings", _v2),
+    (3, "minute and hour rollups of sensor readings", _v3),
 )
 
 _LEDGER = """CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -123,6 +123,28 @@ ORDER BY reason"""
     return sql, {}
 
 
+GRAINS = {"minute": "sensor_minute", "hour": "sensor_hour"}
+
+
+def station_series(station_id: str, metric: str, since: int, now: int, grain: str = "hour") -> Query:
+    """One metric of one station per minute or hour, from the rollups. Columns: bucket (DateTime UTC),
+    readings (distinct), min_value, max_value, last_value, mean."""
+    table = GRAINS[grain]  # whitelisted identifier
+    sql = f"""
+SELECT {grain} AS bucket,
+       uniqExactMerge(readings) AS readings,
+       minMerge(min_value) AS min_value,
+       maxMerge(max_value) AS max_value,
+       argMaxMerge(last_value) AS last_value,
+       arrayReduce('avg', arrayMap(p -> tupleElement(p, 2), groupUniqArrayMerge(pairs))) AS mean
+FROM {table}
+WHERE station_id = {{station:String}} AND metric = {{metric:String}}
+  AND {grain} >= toDateTime({{since:UInt32}}, 'UTC') AND {grain} <= toDateTime({{now:UInt32}}, 'UTC')
+GROUP BY bucket
+ORDER BY bucket"""
+    return sql, {"station": station_id, "metric": metric, "since": since, "now": now}
+
+
 def run(wh: Warehouse, query: Query) -> pd.DataFrame:
     sql, params = query
     return wh.query_df(sql, params)
