@@ -39,6 +39,12 @@ def bounds(boundaries: dict) -> list[list[float]]:
     return [[min(b[1] for b in boxes), min(b[0] for b in boxes)], [max(b[3] for b in boxes), max(b[2] for b in boxes)]]
 
 
+@lru_cache(maxsize=8)
+def city_anchors(adcode: str) -> dict[str, tuple[float, float, str]]:
+    """:func:`anchors` of a city's shipped boundaries, computed once."""
+    return anchors(city_boundaries(adcode))
+
+
 def anchors(boundaries: dict) -> dict[str, tuple[float, float, str]]:
     """adcode → (lon, lat, name) of a point surely inside each district, for its label."""
     out = {}
@@ -107,7 +113,7 @@ def district_map(prefix: str, adcode: str, *, tile_url: str = "", tile_attributi
         dl.GeoJSON(id=f"{prefix}-districts", url=boundaries_url(adcode), hideout=hideout({}, class_breaks(0)),
                    style={"variable": "cockpit.districtStyle"}, zoomToBounds=False,
                    hoverStyle={"variable": "cockpit.districtHover"}),
-        dl.GeoJSON(id=f"{prefix}-labels", data=labels(anchors(boundaries), {}, ""),
+        dl.GeoJSON(id=f"{prefix}-labels", data=labels(city_anchors(adcode), {}, ""),
                    pointToLayer={"variable": "cockpit.districtLabel"}),
     ]
     return dl.Map(children, id=f"{prefix}-map", bounds=bounds(boundaries), zoomSnap=0.1, zoomControl=False,

@@ -85,6 +85,7 @@ class ChdbWarehouse(Warehouse):
         from chdb import session as chdb_session
 
         self.url = url
+        self._types: dict[str, dict[str, str]] = {}
         with self._lock:
             if url.path not in self._sessions:
                 if self._sessions:
@@ -133,9 +134,12 @@ class ChdbWarehouse(Warehouse):
         return len(df)
 
     def _column_types(self, table: str) -> dict[str, str]:
-        df = self.query_df("SELECT name, type FROM system.columns WHERE database = {db:String} AND table = {t:String}",
-                           {"db": self.database, "t": table})
-        return dict(zip(df["name"], df["type"]))
+        """A table's column types, read once per table (they change only by migration, before ingest)."""
+        if table not in self._types:
+            df = self.query_df("SELECT name, type FROM system.columns WHERE database = {db:String} "
+                               "AND table = {t:String}", {"db": self.database, "t": table})
+            self._types[table] = dict(zip(df["name"], df["type"]))
+        return self._types[table]
 
 
 class ClickHouseWarehouse(Warehouse):
