@@ -13,10 +13,10 @@ Exit codes: 0 ok, 1 a job failed, 2 bad configuration or usage.
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from pathlib import Path
 
+from config import logs
 from config.settings import ConfigError, Settings, load
 
 
@@ -80,9 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as e:
         print(e, file=sys.stderr)
         return 2
-    logging.basicConfig(level=settings.log.level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("kafka").setLevel(logging.ERROR)  # its warnings are per-poll noise
-    logging.getLogger("clickhouse_driver").setLevel(logging.ERROR)  # our own warning says it, once, briefly
+    logs.setup(settings.log.level, settings.log.format)
     from cockpit.demo import UsageError
     from streams.broker import BrokerError
     from streams.kafka_io import StreamError

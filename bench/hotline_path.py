@@ -3,7 +3,7 @@
     python bench/hotline_path.py [--events 200000] [--clickhouse 127.0.0.1:9000]
 
 1. decode + validate + normalise (streams.decode.Decoder) vs the baseline json.loads alone;
-2. rows → DataFrame → columnar insert, into chDB and (if reachable) the ClickHouse server;
+2. rows → columns → columnar insert, into chDB and (if reachable) the ClickHouse server;
 3. one /wall refresh (all its queries, cockpit.wall_view.load) on each backend, median and p95 of 20 runs.
 """
 from __future__ import annotations
@@ -27,7 +27,7 @@ from streams.decode import Decoder  # noqa: E402
 from streams.districts import DistrictIndex  # noqa: E402
 from streams.kafka_io import Record  # noqa: E402
 from streams.simulator import HotlineSimulator  # noqa: E402
-from streams.sink import COLUMNS, WarehouseSink, to_frame  # noqa: E402
+from streams.sink import Batch, to_columns, write_batch  # noqa: E402
 from warehouse import connect  # noqa: E402
 from warehouse.migrations import migrate  # noqa: E402
 
@@ -56,23 +56,22 @@ def main() -> None:
 
     base, _ = timed(lambda: [json.loads(r.value) for r in records])
     decoder = Decoder(districts)
-    took, rows = timed(lambda: [decoder.decode(r) for r in records])
+    took, rows = timed(lambda: [d for i in range(0, n, 5000) for d in decoder.decode_batch(records[i:i + 5000])])
     assert all(table == "hotline_events" for table, _ in rows)
     print(f"decode+validate+normalise: {n / took:,.0f} events/s   (json.loads alone {n / base:,.0f}/s; "
           f"ratio {base / took:.2f})")
-    frame_s, frame = timed(to_frame, "hotline_events", [row for _, row in rows])
-    print(f"rows → DataFrame: {n / frame_s:,.0f} rows/s")
+    columns_s, columns = timed(to_columns, "hotline_events", [row for _, row in rows])
+    print(f"rows → columns: {n / columns_s:,.0f} rows/s")
 
     for name, url in warehouse_urls(args.clickhouse).items():
         wh = connect(url + "hotline")
         migrate(wh)
-        took, _ = timed(wh.insert_df, "hotline_events", frame, COLUMNS["hotline_events"])
+        took, _ = timed(wh.insert_columns, "hotline_events", columns)
         print(f"[{name}] columnar insert: {n / took:,.0f} rows/s ({took:.2f} s)")
-        sink = WarehouseSink(wh)
-        for table, row in rows[:5000]:
-            sink.add(table, row)
-        took, _ = timed(sink.flush, threading.Event())
-        print(f"[{name}] sink flush of a 5,000-row batch: {took * 1000:.0f} ms")
+        batch = Batch()
+        batch.add(records[:5000], rows[:5000])
+        took, _ = timed(write_batch, wh, batch, threading.Event())
+        print(f"[{name}] write of a 5,000-row batch: {took * 1000:.0f} ms")
         runs = [timed(wall_view.load, wh, now, "Asia/Shanghai")[0] for _ in range(20)]
         print(f"[{name}] /wall refresh (6 queries): median {statistics.median(runs) * 1000:.0f} ms, "
               f"p95 {sorted(runs)[18] * 1000:.0f} ms")

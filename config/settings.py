@@ -96,6 +96,8 @@ KEYS: tuple[Key, ...] = (
         "topics the ingest consumes, comma-separated", check=_topics),
     Key("ingest", "batch_size", int, 5000, "rows buffered before an insert", minimum=1),
     Key("ingest", "batch_seconds", float, 1.0, "longest time a row waits in the buffer", minimum=0.05),
+    Key("ingest", "stats_seconds", float, 10.0, "window of the per-partition ingest_stats rows and stats log lines",
+        minimum=1),
     Key("ingest", "max_message_bytes", int, 65536, "larger messages are rejected as oversized", minimum=256),
     Key("ingest", "reject_raw_bytes", int, 4096, "raw bytes kept per rejected message", minimum=0),
     Key("ingest", "max_past_days", int, 400, "events older than this are rejected as out of range", minimum=1),
@@ -121,6 +123,8 @@ KEYS: tuple[Key, ...] = (
         "map tile URL template (intranet tile server); empty = no tiles, district polygons on dark"),
     Key("cockpit", "tile_attribution", str, "", "attribution shown with the tiles"),
     Key("log", "level", ("DEBUG", "INFO", "WARNING", "ERROR"), "INFO", "log level"),
+    Key("log", "format", ("text", "json"), "text", "text: one readable line per event; json: one JSON object "
+        "per line (for a log collector), with the event's fields as keys"),
 )
 SECTIONS = tuple(dict.fromkeys(k.section for k in KEYS))
 
@@ -290,5 +294,17 @@ def documented_yaml() -> str:
     return "\n".join(lines)
 
 
+def markdown_table() -> str:
+    """The README's table of keys. Regenerate with ``python -m config.settings --markdown`` (a test checks that
+    the README holds it)."""
+    lines = ["| key | environment variable | default | meaning |", "|---|---|---|---|"]
+    for k in KEYS:
+        choices = f" ({' / '.join(k.kind)})" if isinstance(k.kind, tuple) else ""
+        lines.append(f"| `{k.dotted}` | `{k.env}` | `{k.default if k.default != '' else '(empty)'}` | {k.help}{choices} |")
+    return "\n".join(lines) + "\n"
+
+
 if __name__ == "__main__":
-    print(documented_yaml(), end="")
+    import sys
+
+    print(markdown_table() if sys.argv[1:] == ["--markdown"] else documented_yaml(), end="")

@@ -5,14 +5,17 @@ with two implementations selected by ``kafka.client``:
 - ``kafka-python``: pure Python, the stack's named client, kept supported.
 
 Records come back as plain :class:`Record` tuples so that decoding and sinks never see a client type.
-Offsets are committed only by an explicit ``commit()`` after the warehouse accepted the batch; ``commit()``
-commits the position after every record returned by ``poll`` so far, on both clients. A commit refused
+Offsets are committed only by an explicit ``commit(offsets)`` of the next offset per partition of a batch the
+warehouse accepted, so polling can run ahead of the insert in flight. A commit refused
 because the group moved the partitions away is not fatal (returns False): the rows are stored, and the new
 owner's redelivery is deduplicated by the warehouse.
 
 Backpressure: while the warehouse is unavailable the ingest calls ``keepalive()``, which pauses every assigned
 partition and polls, so the consumer stays in its group without fetching; ``resume()`` undoes the pause.
 Records that a rebalance hands over during the pause are returned, never dropped.
+
+Lag: ``highwater()`` is the partition's end as the last fetch response reported it, not a ListOffsets
+request: tansu 0.6 answers ListOffsets(LATEST) with a batch count, while its fetch responses are right.
 """
 from __future__ import annotations
 
@@ -43,7 +46,9 @@ class Record(NamedTuple):
 
 class Consumer(Protocol):
     def poll(self, timeout: float, max_records: int) -> list[Record]: ...
-    def commit(self) -> bool: ...
+    def commit(self, offsets: dict[tuple[str, int], int]) -> bool: ...
+    def highwater(self, topic: str, partition: int) -> int | None: ...
+    def assignment(self) -> list[tuple[str, int]]: ...
     def keepalive(self) -> list[Record]: ...
     def resume(self) -> None: ...
     def close(self) -> None: ...
@@ -74,15 +79,24 @@ def ensure_topics(bootstrap: str, topics: list[str], partitions: int) -> None:
 
 
 def committed_offsets(bootstrap: str, group_id: str, topic: str) -> dict[int, int]:
-    """{partition: committed offset} of a consumer group on a topic (empty before its first commit)."""
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="cockpit-admin")
+    """{partition: committed offset} of a consumer group on a topic (empty before its first commit). Asked
+    by a librdkafka client that does not join the group: cheap enough to poll while ingest runs."""
+    from confluent_kafka import Consumer as _Consumer
+    from confluent_kafka import KafkaException, TopicPartition
+
+    client = _Consumer({"bootstrap.servers": bootstrap, "group.id": group_id, "enable.auto.commit": False,
+                        "logger": log})
     try:
-        offsets = admin.list_group_offsets(group_id).get(group_id, {})
-    except KafkaError as e:
+        partitions = client.list_topics(topic, timeout=10).topics[topic].partitions
+        offsets = client.committed([TopicPartition(topic, p) for p in partitions], timeout=10)
+    except KafkaException as e:
         raise StreamError(f"cannot read the offsets of group {group_id}: {e}") from e
     finally:
-        admin.close()
-    return {tp.partition: meta.offset for tp, meta in offsets.items() if tp.topic == topic and meta.offset >= 0}
+        client.close()
+    return {tp.partition: tp.offset for tp in offsets if tp.offset >= 0}
+
+
+_new = tuple.__new__
 
 
 def _key(key: str | bytes | None) -> bytes | None:
@@ -119,7 +133,7 @@ class KafkaPythonConsumer:
                 *topics, bootstrap_servers=bootstrap, group_id=group_id, enable_auto_commit=False,
                 auto_offset_reset="earliest", max_poll_interval_ms=max_poll_interval_ms,
                 session_timeout_ms=session_timeout_ms, heartbeat_interval_ms=max(300, session_timeout_ms // 6),
-                max_partition_fetch_bytes=max(1 << 20, max_message_bytes * 4))
+                max_partition_fetch_bytes=max(8 << 20, max_message_bytes * 4))
         except KafkaError as e:
             raise StreamError(f"cannot reach Kafka at {bootstrap}: {e}") from e
 
@@ -127,15 +141,27 @@ class KafkaPythonConsumer:
         batches = self._c.poll(timeout_ms=int(timeout * 1000), max_records=max_records)
         return [Record(m.topic, m.partition, m.offset, m.key, m.value) for msgs in batches.values() for m in msgs]
 
-    def commit(self):
+    def commit(self, offsets):
+        from kafka import TopicPartition
         from kafka.errors import CommitFailedError
+        from kafka.structs import OffsetAndMetadata
 
+        if not offsets:
+            return True
         try:
-            self._c.commit()
+            self._c.commit({TopicPartition(t, p): OffsetAndMetadata(o, "", -1) for (t, p), o in offsets.items()})
             return True
         except CommitFailedError as e:
             log.warning("commit refused, the group rebalanced: %s", e)
             return False
+
+    def highwater(self, topic, partition):
+        from kafka import TopicPartition
+
+        return self._c.highwater(TopicPartition(topic, partition))
+
+    def assignment(self):
+        return sorted((tp.topic, tp.partition) for tp in self._c.assignment())
 
     def keepalive(self):
         self._c.pause(*self._c.assignment())
@@ -180,7 +206,7 @@ class ConfluentConsumer:
             "bootstrap.servers": bootstrap, "group.id": group_id, "enable.auto.commit": False,
             "auto.offset.reset": "earliest", "max.poll.interval.ms": max_poll_interval_ms,
             "session.timeout.ms": session_timeout_ms, "heartbeat.interval.ms": max(300, session_timeout_ms // 6),
-            "max.partition.fetch.bytes": max(1 << 20, max_message_bytes * 4),
+            "max.partition.fetch.bytes": max(8 << 20, max_message_bytes * 4),
             "fetch.max.bytes": max(1 << 26, max_message_bytes * 8), "logger": log})
         self._c.subscribe(topics)
 
@@ -190,30 +216,42 @@ class ConfluentConsumer:
         records = []
         for m in self._c.consume(num_messages=max_records, timeout=timeout):
             error = m.error()
-            if error is None:
-                records.append(Record(m.topic(), m.partition(), m.offset(), m.key(), m.value()))
+            if error is None:  # tuple.__new__: a NamedTuple's own constructor is a Python-level lambda, 3x slower
+                records.append(_new(Record, (m.topic(), m.partition(), m.offset(), m.key(), m.value())))
             elif error.code() != CKError._PARTITION_EOF:
                 if error.fatal():
                     raise StreamError(f"Kafka consumer failed: {error}")
                 log.warning("consumer %s[%s]: %s", m.topic(), m.partition(), error)
         return records
 
-    def commit(self):
+    def commit(self, offsets):
         from confluent_kafka import KafkaError as CKError
-        from confluent_kafka import KafkaException
+        from confluent_kafka import KafkaException, TopicPartition
 
+        if not offsets:
+            return True
         try:
-            self._c.commit(asynchronous=False)
+            self._c.commit(offsets=[TopicPartition(t, p, o) for (t, p), o in offsets.items()], asynchronous=False)
             return True
         except KafkaException as e:
             code = e.args[0].code()
-            if code == CKError._NO_OFFSET:  # nothing consumed since the last commit
-                return True
             if code in (CKError._ASSIGNMENT_LOST, CKError.REBALANCE_IN_PROGRESS, CKError.ILLEGAL_GENERATION,
                         CKError.UNKNOWN_MEMBER_ID):
                 log.warning("commit refused, the group rebalanced: %s", e)
                 return False
             raise StreamError(f"commit failed: {e}") from e
+
+    def highwater(self, topic, partition):
+        from confluent_kafka import KafkaException, TopicPartition
+
+        try:
+            high = self._c.get_watermark_offsets(TopicPartition(topic, partition), cached=True)[1]
+        except KafkaException:  # not fetched from yet
+            return None
+        return high if high >= 0 else None
+
+    def assignment(self):
+        return sorted((tp.topic, tp.partition) for tp in self._c.assignment())
 
     def keepalive(self):
         self._c.pause(self._c.assignment())

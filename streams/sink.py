@@ -1,14 +1,15 @@
-"""Batching warehouse sink: rows buffered per table, written column by column, retried while unavailable."""
+"""Batches of decoded rows, written to the warehouse table by table, retried while it is unavailable."""
 from __future__ import annotations
 
+import datetime as dt
 import logging
+import operator
 import threading
 import time
 from collections import defaultdict
-from typing import Callable
+from dataclasses import dataclass
 
-import pandas as pd
-
+from streams.kafka_io import Record
 from warehouse import Warehouse, WarehouseUnavailable
 from warehouse.migrations import ECOLOGY_METRICS, WATER_METRICS
 
@@ -21,6 +22,8 @@ COLUMNS = {
                        "district_code", "lon", "lat", "map_lon", "map_lat", "department", "deadline", "content",
                        "satisfaction", "resolved", "extra", "topic", "partition", "offset", "ingested_at"],
     "rejects": ["topic", "partition", "offset", "key", "raw", "reason", "detail", "received_at"],
+    "ingest_stats": ["ts", "consumer", "group_id", "topic", "partition", "seconds", "rows", "rejects", "rows_per_s",
+                     "rejects_per_s", "committed", "high_watermark", "lag", "newest_event"],
     "emergency_events": ["event_id", "incident_id", "ts", "type", "level", "status", "casualties", "units",
                          "description", *_PLACE, *_POSITION],
     "water_readings": ["event_id", "station_id", "station_type", "ts", "interval_s", *WATER_METRICS, "water_class",
@@ -29,52 +32,82 @@ COLUMNS = {
                          "aqi_level", "primary_pollutants", "aqi_edition", "particulates_from_hourly", *_PLACE,
                          *_POSITION],
 }
-_NULLABLE_INT = {"resolved": "UInt8", "casualties": "UInt32", "aqi": "UInt16"}
+
+_GETTERS = {table: operator.itemgetter(*names) for table, names in COLUMNS.items()}
 
 
-def to_frame(table: str, rows: list[dict]) -> pd.DataFrame:
-    """Rows of one table → a DataFrame with exactly the table's columns (nullable ints kept nullable)."""
-    df = pd.DataFrame.from_records(rows, columns=COLUMNS[table])
-    for column, dtype in _NULLABLE_INT.items():
-        if column in df:
-            df[column] = df[column].astype(dtype)
-    return df
+def to_columns(table: str, rows: list[dict]) -> dict[str, list]:
+    """Rows of one table → its columns, as :meth:`Warehouse.insert_columns` takes them (transposed in C:
+    itemgetter and zip, twice as fast as a comprehension per column)."""
+    names = COLUMNS[table]
+    return dict(zip(names, map(list, zip(*map(_GETTERS[table], rows))))) if rows else {n: [] for n in names}
 
 
-class WarehouseSink:
-    def __init__(self, warehouse: Warehouse, *, max_backoff: float = 30.0):
-        self.warehouse = warehouse
-        self.max_backoff = max_backoff
-        self._rows: dict[str, list[dict]] = defaultdict(list)
-        self.written: dict[str, int] = defaultdict(int)
+@dataclass
+class Count:
+    """What one partition contributed: stored rows, rejects, and the newest event time among the rows."""
+    rows: int = 0
+    rejects: int = 0
+    newest: dt.datetime | None = None
 
-    def add(self, table: str, row: dict) -> None:
-        self._rows[table].append(row)
+    def merge(self, other: "Count") -> None:
+        self.rows += other.rows
+        self.rejects += other.rejects
+        if other.newest is not None and (self.newest is None or other.newest > self.newest):
+            self.newest = other.newest
 
-    @property
-    def size(self) -> int:
-        return sum(len(rows) for rows in self._rows.values())
 
-    def flush(self, stop: threading.Event, keepalive: Callable[[], None] = lambda: None) -> bool:
-        """Write everything buffered. While the warehouse is unavailable, retry with backoff (capped), calling
-        ``keepalive`` at least every second meanwhile; return False without writing if ``stop`` is set
-        (nothing is lost: offsets stay uncommitted)."""
-        delay = 0.5
-        for table in list(self._rows):
-            frame = to_frame(table, self._rows[table])
-            while True:
-                try:
-                    self.warehouse.insert_df(table, frame, COLUMNS[table])
-                    break
-                except WarehouseUnavailable as e:
-                    log.warning("warehouse unavailable, retrying %s insert of %d rows in %.1fs: %s",
-                                table, len(frame), delay, e)
-                    deadline = time.monotonic() + delay
-                    while time.monotonic() < deadline:
-                        keepalive()
-                        if stop.wait(min(1.0, max(0.0, deadline - time.monotonic()))):
-                            return False
-                    delay = min(delay * 2, self.max_backoff)
-            self.written[table] += len(frame)
-            del self._rows[table]
-        return True
+class Batch:
+    """The unit of insert-then-commit: rows per table, the next offset to commit per partition, and what
+    each partition contributed (for ingest_stats)."""
+
+    def __init__(self):
+        self.rows: dict[str, list[dict]] = defaultdict(list)
+        self.offsets: dict[tuple[str, int], int] = {}
+        self.counts: dict[tuple[str, int], Count] = {}
+        self.size = 0
+        self.started = time.monotonic()
+
+    def add(self, records: list[Record], decoded: list[tuple[str, dict]]) -> None:
+        """Records and what the decoder made of them, in the same order."""
+        if not self.size:
+            self.started = time.monotonic()
+        for record, (table, row) in zip(records, decoded):
+            self.rows[table].append(row)
+            key = (record.topic, record.partition)
+            self.offsets[key] = record.offset + 1
+            count = self.counts.get(key) or self.counts.setdefault(key, Count())
+            if table == "rejects":
+                count.rejects += 1
+            else:
+                count.rows += 1
+                if count.newest is None or row["ts"] > count.newest:
+                    count.newest = row["ts"]
+        self.size += len(records)
+
+    def add_rows(self, table: str, rows: list[dict]) -> None:
+        """Rows that come from no Kafka record (ingest_stats)."""
+        if rows and not self.size:
+            self.started = time.monotonic()
+        self.rows[table].extend(rows)
+        self.size += len(rows)
+
+
+def write_batch(warehouse: Warehouse, batch: Batch, stop: threading.Event, max_backoff: float = 30.0) -> bool:
+    """Insert every table of the batch. While the warehouse is unavailable, retry with capped exponential
+    backoff; return False as soon as ``stop`` is set (nothing is lost: the offsets stay uncommitted, and a table
+    already written is deduplicated when the batch comes again)."""
+    delay = 0.5
+    for table, rows in batch.rows.items():
+        columns = to_columns(table, rows)
+        while True:
+            try:
+                warehouse.insert_columns(table, columns)
+                break
+            except WarehouseUnavailable as e:
+                log.warning("warehouse unavailable, retrying %s insert of %d rows in %.1fs: %s",
+                            table, len(rows), delay, e)
+                if stop.wait(delay):
+                    return False
+                delay = min(delay * 2, max_backoff)
+    return True

@@ -11,7 +11,7 @@ from streams.decode import Decoder
 from streams.districts import DistrictIndex
 from streams.kafka_io import KafkaPythonProducer, Record, ensure_topics
 from streams.simulator import HotlineSimulator
-from streams.sink import WarehouseSink
+from streams.sink import Batch, write_batch
 
 GUANGZHOU = DistrictIndex.for_city("440100")
 
@@ -48,11 +48,10 @@ def as_messages(events: list[dict]) -> list[tuple[str, bytes]]:
 
 def store_directly(warehouse, events: list[dict]) -> None:
     """Decode and insert events without a broker (for screen tests that need data, not Kafka)."""
-    decoder = Decoder(GUANGZHOU)
-    sink = WarehouseSink(warehouse)
-    for i, (key, value) in enumerate(as_messages(events)):
-        sink.add(*decoder.decode(Record("city.hotline", 0, i, key.encode(), value)))
-    assert sink.flush(threading.Event())
+    records = [Record("city.hotline", 0, i, key.encode(), value) for i, (key, value) in enumerate(as_messages(events))]
+    batch = Batch()
+    batch.add(records, Decoder(GUANGZHOU).decode_batch(records))
+    assert write_batch(warehouse, batch, threading.Event())
 
 
 def wait_until(predicate, timeout: float, interval: float = 0.3) -> bool:

@@ -1,7 +1,7 @@
 """The two warehouse backends behind one interface: chDB (embedded) and ClickHouse server.
 
 Both take SQL with ``{name:Type}`` placeholders and a params dict, return pandas DataFrames, and insert
-DataFrames column by column. chDB allows one data directory per process, so sessions are shared per
+columns of Python values (``None`` for NULL, aware datetimes, lists for arrays). chDB allows one data directory per process, so sessions are shared per
 path and a lock serialises statements (``USE`` is session state).
 """
 from __future__ import annotations
@@ -47,7 +47,8 @@ class Warehouse:
     def execute(self, sql: str, params: dict[str, Any] | None = None) -> None:
         raise NotImplementedError
 
-    def insert_df(self, table: str, df: pd.DataFrame, columns: list[str]) -> int:
+    def insert_columns(self, table: str, data: dict[str, list]) -> int:
+        """Insert rows given column by column (column name → Python values); returns the row count."""
         raise NotImplementedError
 
     def create_database(self) -> None:
@@ -67,13 +68,15 @@ class Warehouse:
         """Release the connection (a no-op for shared chDB sessions)."""
 
 
-def _check_insert(table: str, df: pd.DataFrame, columns: list[str]) -> None:
+def _check_insert(table: str, data: dict[str, list]) -> int:
+    """The row count of an insert, after checking its identifiers and that every column has that many values."""
     sqltext.identifier(table)
-    for c in columns:
+    for c in data:
         sqltext.identifier(c)
-    missing = [c for c in columns if c not in df.columns]
-    if missing:
-        raise ValueError(f"insert into {table}: DataFrame lacks columns {missing}")
+    lengths = {len(v) for v in data.values()}
+    if len(lengths) > 1:
+        raise ValueError(f"insert into {table}: columns of different lengths {sorted(lengths)}")
+    return lengths.pop() if lengths else 0
 
 
 class ChdbWarehouse(Warehouse):
@@ -119,19 +122,19 @@ class ChdbWarehouse(Warehouse):
     def create_database(self):
         self._run(f"CREATE DATABASE IF NOT EXISTS {self.database}", "CSV", None, use_db=False)
 
-    def insert_df(self, table, df, columns):
-        _check_insert(table, df, columns)
-        if df.empty:
+    def insert_columns(self, table, data):
+        rows = _check_insert(table, data)
+        if not rows:
             return 0
-        frame = df[columns].copy()  # read by chDB's Python() table function from this frame
-        # chDB cannot read a column of Python lists: send JSON text and let ClickHouse parse it to the column type.
-        lists = [c for c in columns if frame[c].dtype == object and isinstance(frame[c].iloc[0], (list, tuple))]
-        types = self._column_types(table) if lists else {}
-        for c in lists:
-            frame[c] = [json.dumps(v, ensure_ascii=False) for v in frame[c]]
-        select = ", ".join(f"JSONExtract({c}, '{types[c]}')" if c in lists else c for c in columns)
-        self._run(f"INSERT INTO {table} ({', '.join(columns)}) SELECT {select} FROM Python(frame)", "CSV", None)
-        return len(df)
+        types = self._column_types(table)
+        unknown = [c for c in data if c not in types]
+        if unknown:
+            raise ValueError(f"insert into {table}: no such columns {unknown}")
+        # read by name by the Python() table function below
+        frame = pd.DataFrame({c: _chdb_column(values, types[c]) for c, values in data.items()}, copy=False)  # noqa: F841
+        select = ", ".join(f"JSONExtract({c}, '{types[c]}')" if types[c].startswith("Array(") else c for c in data)
+        self._run(f"INSERT INTO {table} ({', '.join(data)}) SELECT {select} FROM Python(frame)", "CSV", None)
+        return rows
 
     def _column_types(self, table: str) -> dict[str, str]:
         """A table's column types, read once per table (they change only by migration, before ingest)."""
@@ -182,24 +185,30 @@ class ClickHouseWarehouse(Warehouse):
         finally:
             bootstrap.close()
 
-    def insert_df(self, table, df, columns):
-        _check_insert(table, df, columns)
-        if df.empty:
-            return 0
-        data = [_column_values(df[c]) for c in columns]
-        self._execute(f"INSERT INTO {table} ({', '.join(columns)}) VALUES", data, columnar=True)
-        return len(df)
+    def insert_columns(self, table, data):
+        rows = _check_insert(table, data)
+        if rows:
+            self._execute(f"INSERT INTO {table} ({', '.join(data)}) VALUES", list(data.values()), columnar=True)
+        return rows
 
     def close(self):
         self._client.disconnect()
 
 
-def _column_values(series: pd.Series) -> list:
-    """Python values for clickhouse-driver: NaN / NaT / pd.NA → None, timestamps → aware datetimes."""
-    if pd.api.types.is_datetime64_any_dtype(series):
-        return [None if pd.isna(v) else v.to_pydatetime() for v in series]
-    values = series.tolist()
-    return [None if v is None or v is pd.NA or v != v else v for v in values] if series.hasnans else values
+def _chdb_column(values: list, column_type: str):
+    """A column as chDB's Python() table function reads it: strings as an object column (pandas would
+    otherwise convert them to Arrow strings, twice the cost), arrays as JSON text (it cannot read Python
+    lists; ClickHouse parses them back to the column type), nullable integers as pandas nullable integers."""
+    if column_type.startswith("Array("):
+        return pd.Series([json.dumps(v, ensure_ascii=False) for v in values], dtype=object)
+    if column_type in ("String", "LowCardinality(String)"):
+        return pd.Series(values, dtype=object)
+    if column_type in _NULLABLE_INTS:
+        return pd.array(values, dtype=_NULLABLE_INTS[column_type])  # pandas names them as ClickHouse does
+    return values
+
+
+_NULLABLE_INTS = {f"Nullable({u}Int{bits})": f"{u}Int{bits}" for u in ("", "U") for bits in (8, 16, 32, 64)}
 
 
 def connect(url: str | WarehouseURL) -> Warehouse:

@@ -14,6 +14,9 @@ Table design (why the keys are what they are):
 - ``water_readings`` / ``ecology_readings``: one row per sensor message, wide (one nullable column per metric)
   with the values derived at ingest (GB 3838 class and level state; AQI, level, primary pollutants, edition),
   keyed by (station_id, ts, event_id) because screens read a station's series and the latest per station.
+- ``sensor_minute`` / ``sensor_hour``: rollups by materialized view (see ``_v3``).
+- ``ingest_stats``: per consumer and partition, rows/s, rejects/s, lag and newest event time (see ``_v4``);
+  daily partitions and a 30-day TTL (on servers without TTL, old partitions are dropped by hand).
 """
 from __future__ import annotations
 
@@ -168,10 +171,36 @@ def _v3(f: Features) -> list[str]:
     return statements
 
 
+def _v4(f: Features) -> list[str]:
+    """Ingest observability: one row per consumer, topic and partition every ``ingest.stats_seconds``.
+    Plain MergeTree (each row is a distinct observation), ordered for "the latest row per partition"."""
+    lc = f.lc()
+    return [f"""CREATE TABLE IF NOT EXISTS ingest_stats (
+        ts DateTime('UTC'),
+        consumer String,
+        group_id {lc},
+        topic {lc},
+        partition UInt16,
+        seconds Float32,
+        rows UInt32,
+        rejects UInt32,
+        rows_per_s Float32,
+        rejects_per_s Float32,
+        committed Nullable(Int64),
+        high_watermark Nullable(Int64),
+        lag Nullable(Int64),
+        newest_event Nullable(DateTime('UTC'))
+    ) ENGINE = MergeTree()
+    PARTITION BY toYYYYMMDD(ts)
+    ORDER BY (topic, partition, ts)
+    {f.ttl_clause("ts", 30)}"""]
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     (1, "hotline events and rejects", _v1),
     (2, "emergency events, water and ecology readings", _v2),
     (3, "minute and hour rollups of sensor readings", _v3),
+    (4, "ingest statistics per partition", _v4),
 )
 
 _LEDGER = """CREATE TABLE IF NOT EXISTS schema_migrations (

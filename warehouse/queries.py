@@ -108,6 +108,23 @@ def ingest_health() -> Query:
     return "SELECT count() AS rows, max(ts) AS newest_event, max(ingested_at) AS newest_ingest FROM hotline_events", {}
 
 
+def ingest_partitions(since: int) -> Query:
+    """Ingest as ingest_stats saw it since ``since`` (epoch s), per topic and partition: rows and rejects in
+    that time, and from the newest window the lag, committed offset, end offset, rows/s and the newest
+    event (from the newest window that had one). Columns: topic, partition, rows, rejects, lag, committed,
+    high_watermark, rows_per_s, newest_event, observed."""
+    sql = """
+SELECT topic, partition,
+       sum(rows) AS rows, sum(rejects) AS rejects,
+       argMax(lag, ts) AS lag, argMax(committed, ts) AS committed, argMax(high_watermark, ts) AS high_watermark,
+       argMax(rows_per_s, ts) AS rows_per_s, max(newest_event) AS newest_event, max(ts) AS observed
+FROM ingest_stats
+WHERE ts >= toDateTime({since:UInt32}, 'UTC')
+GROUP BY topic, partition
+ORDER BY topic, partition"""
+    return sql, {"since": since}
+
+
 def event_count() -> Query:
     """Distinct hotline events stored. Column: events."""
     return "SELECT uniqExact(event_id) AS events FROM hotline_events", {}

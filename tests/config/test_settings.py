@@ -52,7 +52,7 @@ def test_empty_yaml_file_gives_the_declared_defaults(tmp_path):
 def test_sections_read_by_attribute_and_by_key():
     settings = load(DEFAULT_PATH, environ={})
     assert settings.city["adcode"] == settings.city.adcode == "440100"
-    assert dict(settings.log) == {"level": "INFO"}
+    assert dict(settings.log) == {"level": "INFO", "format": "text"}
     with pytest.raises(AttributeError):
         settings.cockpit.prot
 
@@ -308,3 +308,9 @@ def test_shipped_yaml_is_the_documented_table():
 
     assert DEFAULT_PATH.read_text(encoding="utf-8") == documented_yaml(), \
         "regenerate: python -m config.settings > config/cockpit.yaml"
+
+
+def test_readme_holds_the_table_of_keys():
+    from config.settings import ROOT, markdown_table
+    assert markdown_table() in (ROOT / "README.md").read_text(encoding="utf-8"), \
+        "README.md is stale: replace its table of keys with `python -m config.settings --markdown`"

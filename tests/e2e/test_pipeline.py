@@ -3,6 +3,7 @@ import threading
 import uuid
 
 import msgspec
+import pandas as pd
 import pytest
 
 from streams.ingest import run_ingest
@@ -34,6 +35,23 @@ def counts(warehouse):
     events = int(q.run(warehouse, q.event_count())["events"].iloc[0])
     rejects = dict(q.run(warehouse, q.reject_counts()).itertuples(index=False))
     return events, rejects
+
+
+@pytest.mark.parametrize("client", CLIENTS)
+def test_ingest_stats_account_for_every_committed_message(broker, warehouse, settings_for, client):
+    events = simulated_events(hours=3, seed=5)
+    topic = unique_topic()
+    ends = publish_raw(broker.bootstrap, topic, as_messages(events) + BAD)
+    settings = settings_for(**{"kafka.bootstrap": broker.bootstrap, "kafka.group_id": f"g-{uuid.uuid4().hex[:6]}",
+                               "ingest.batch_size": 500, "ingest.stats_seconds": 1, "kafka.client": client})
+    ingest_all(settings, warehouse, topic, ends)
+    stats = q.run(warehouse, q.ingest_partitions(0)).set_index("partition")
+    assert set(stats["topic"]) == {topic} and set(stats.index) == set(ends)
+    assert (int(stats["rows"].sum()), int(stats["rejects"].sum())) == (len(events), len(BAD))
+    assert stats["committed"].to_dict() == ends and stats["high_watermark"].to_dict() == ends
+    assert stats["lag"].tolist() == [0] * len(ends)
+    newest = max(pd.Timestamp(e["ts"]).tz_convert("UTC") for e in events)
+    assert pd.Timestamp(stats["newest_event"].max()).tz_localize(None) == newest.tz_localize(None)
 
 
 @pytest.mark.parametrize("client", CLIENTS)

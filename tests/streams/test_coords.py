@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from math import asin, cos, radians, sin, sqrt
 
+import numpy as np
 import pytest
 
 from streams.coords import (bd09_to_gcj02, gcj02_to_bd09, gcj02_to_wgs84, to_wgs84_and_gcj02,
-                            wgs84_to_gcj02)
+                            to_wgs84_and_gcj02_many, wgs84_to_gcj02)
 
 # 11 × 11 points over the city's extent (112.95–114.05 E, 22.5–23.95 N)
 GUANGZHOU = [(112.95 + i * 0.11, 22.5 + j * 0.145) for i in range(11) for j in range(11)]
@@ -56,8 +57,17 @@ def test_unknown_crs_raises_value_error(crs):
 
 
 def test_matches_published_reference_implementation():
-    evil = pytest.importorskip("eviltransform")  # optional, not in requirements: argument order is (lat, lon)
+    import eviltransform as evil  # requirements-dev.txt; its argument order is (lat, lon)
     for lon, lat in GUANGZHOU:
         assert wgs84_to_gcj02(lon, lat) == pytest.approx(evil.wgs2gcj(lat, lon)[::-1], abs=1e-6)
         assert gcj02_to_bd09(lon, lat) == pytest.approx(evil.gcj2bd(lat, lon)[::-1], abs=1e-6)
         assert bd09_to_gcj02(lon, lat) == pytest.approx(evil.bd2gcj(lat, lon)[::-1], abs=1e-6)
+
+
+def test_many_equals_one_by_one_for_mixed_crs():
+    lons, lats = zip(*GUANGZHOU)
+    crs = ["GCJ02", "WGS84", "BD09"] * len(lons)
+    lons, lats = list(lons) * 3, list(lats) * 3
+    many = to_wgs84_and_gcj02_many(np.array(lons), np.array(lats), np.array(crs[:len(lons)]))
+    for i, (lon, lat, c) in enumerate(zip(lons, lats, crs)):
+        assert tuple(a[i] for a in many) == pytest.approx(to_wgs84_and_gcj02(lon, lat, c), abs=1e-12)

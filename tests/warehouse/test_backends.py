@@ -15,7 +15,7 @@ def test_migrations_apply_once_and_record_the_version(warehouse):
                                 {"db": warehouse.database})
     assert tables["name"].tolist() == [
         "ecology_readings", "ecology_readings_hour_mv", "ecology_readings_minute_mv", "emergency_events",
-        "hotline_events", "rejects", "schema_migrations", "sensor_hour", "sensor_minute", "water_readings",
+        "hotline_events", "ingest_stats", "rejects", "schema_migrations", "sensor_hour", "sensor_minute", "water_readings",
         "water_readings_hour_mv", "water_readings_minute_mv"]
 
 
@@ -33,11 +33,10 @@ def test_array_parameters(warehouse):
 
 def test_columnar_insert_round_trips_types_and_nulls(warehouse):
     ts = pd.Timestamp("2026-11-23 08:00:00", tz="UTC")
-    df = pd.DataFrame({"topic": ["city.hotline", "city.hotline"], "partition": [0, 2], "offset": [5, 6],
-                       "key": ["k1", ""], "raw": ["{\"a\": 1}", "<b>不是JSON</b>"], "reason": ["not_json"] * 2,
-                       "detail": ["d1", "d2"], "received_at": [ts, ts]})
-    cols = list(df.columns)
-    assert warehouse.insert_df("rejects", df, cols) == 2
+    data = {"topic": ["city.hotline", "city.hotline"], "partition": [0, 2], "offset": [5, 6],
+            "key": ["k1", ""], "raw": ["{\"a\": 1}", "<b>不是JSON</b>"], "reason": ["not_json"] * 2,
+            "detail": ["d1", "d2"], "received_at": [ts.to_pydatetime()] * 2}
+    assert warehouse.insert_columns("rejects", data) == 2
     back = warehouse.query_df("SELECT partition, offset, raw, received_at FROM rejects ORDER BY offset")
     assert back["raw"].tolist() == ["{\"a\": 1}", "<b>不是JSON</b>"]
     assert back["partition"].tolist() == [0, 2]
@@ -46,10 +45,13 @@ def test_columnar_insert_round_trips_types_and_nulls(warehouse):
 
 
 def test_insert_checks_columns_up_front(warehouse):
-    with pytest.raises(ValueError, match=r"lacks columns \['reason'\]"):
-        warehouse.insert_df("rejects", pd.DataFrame({"topic": ["t"]}), ["topic", "reason"])
+    with pytest.raises(ValueError, match=r"columns of different lengths \[1, 2\]"):
+        warehouse.insert_columns("rejects", {"topic": ["t"], "reason": ["a", "b"]})
     with pytest.raises(ValueError, match="not a plain SQL identifier"):
-        warehouse.insert_df("rejects; DROP", pd.DataFrame({"topic": ["t"]}), ["topic"])
+        warehouse.insert_columns("rejects; DROP", {"topic": ["t"]})
+    with pytest.raises(ValueError, match="not a plain SQL identifier"):
+        warehouse.insert_columns("rejects", {"topic); DROP TABLE rejects; --": ["t"]})
+    assert warehouse.insert_columns("rejects", {"topic": []}) == 0
 
 
 def test_server_errors_are_wrapped_with_one_line(warehouse):

@@ -1,7 +1,7 @@
 """Sensor rollups kept by materialized views, on both backends: exact, and unmoved by a redelivered reading."""
 import pandas as pd
 
-from streams.sink import COLUMNS, to_frame
+from streams.sink import COLUMNS, to_columns
 from warehouse import queries as q
 
 T0 = pd.Timestamp("2026-11-23 10:00:00", tz="UTC")
@@ -9,15 +9,15 @@ T0 = pd.Timestamp("2026-11-23 10:00:00", tz="UTC")
 
 def reading(event_id: str, minutes: int, level: float | None, rain: float | None = None) -> dict:
     row = {c: None for c in COLUMNS["water_readings"]}
-    row.update(event_id=event_id, station_id="GZ-RV-001", station_type="river_gauge", ts=T0 + pd.Timedelta(minutes=minutes),
+    row.update(event_id=event_id, station_id="GZ-RV-001", station_type="river_gauge", ts=(T0 + pd.Timedelta(minutes=minutes)).to_pydatetime(),
                interval_s=300, water_level_m=level, rainfall_mm=rain, water_class=0, state="normal",
                district_code="440105", extra="", topic="city.water", partition=0, offset=minutes,
-               ingested_at=T0)
+               ingested_at=T0.to_pydatetime())
     return row
 
 
 def insert(warehouse, rows):
-    warehouse.insert_df("water_readings", to_frame("water_readings", rows), COLUMNS["water_readings"])
+    warehouse.insert_columns("water_readings", to_columns("water_readings", rows))
 
 
 def series(warehouse, metric, grain):
