@@ -199,8 +199,8 @@ def _chdb_column(values: list, column_type: str):
     """A column as chDB's Python() table function reads it: strings as an object column (pandas would
     otherwise convert them to Arrow strings, twice the cost), arrays as JSON text (it cannot read Python
     lists; ClickHouse parses them back to the column type), nullable integers as pandas nullable integers."""
-    if column_type.startswith("Array("):
-        return pd.Series([json.dumps(v, ensure_ascii=False) for v in values], dtype=object)
+    if column_type.startswith("Array("):  # as an inferred (non-nullable) string column: JSONExtract needs that
+        return [json.dumps(v, ensure_ascii=False) for v in values]
     if column_type in ("String", "LowCardinality(String)"):
         return pd.Series(values, dtype=object)
     if column_type in _NULLABLE_INTS:

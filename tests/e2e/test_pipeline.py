@@ -1,4 +1,5 @@
 """Simulator → real broker → ingest → warehouse (both backends): exact counts, also after redelivery."""
+import datetime as dt
 import threading
 import uuid
 
@@ -95,7 +96,8 @@ def test_all_four_families_through_the_broker_land_in_their_tables(broker, wareh
 
     stations = load_stations(city="440100")
     river, air = stations.of_type("river_gauge")[0], stations.of_type("air")[0]
-    ts = "2026-11-23T19:00:00+08:00"
+    hour = dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).replace(minute=0, second=0, microsecond=0)
+    ts = (hour - dt.timedelta(hours=1)).isoformat()  # an hour ago, at minute 0: the readings below are at 00–02
     families = {
         "hotline": [(e["order_id"], msgspec.json.encode(e)) for e in simulated_events(hours=1, seed=31)],
         "emergency": [("INC-9", msgspec.json.encode(
@@ -103,7 +105,7 @@ def test_all_four_families_through_the_broker_land_in_their_tables(broker, wareh
              "level": "II", "status": status, "location": {"lon": 113.36, "lat": 23.12}}))
             for i, status in enumerate(["reported", "dispatched", "on_scene"])],
         "water": [(river.id, msgspec.json.encode(
-            {"event_id": f"{river.id}.{i}", "schema": "water.v1", "ts": ts.replace("19:00", f"19:0{i}"),
+            {"event_id": f"{river.id}.{i}", "schema": "water.v1", "ts": ts.replace(":00:00", f":0{i}:00"),
              "station_id": river.id, "station_type": "river_gauge", "readings": {"water_level_m": level}}))
             for i, level in enumerate([river.attrs["warning_level_m"] - 0.1, river.attrs["warning_level_m"],
                                        river.attrs["guarantee_level_m"]])],
