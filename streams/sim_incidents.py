@@ -27,19 +27,13 @@ from zoneinfo import ZoneInfo
 import shapely
 
 from streams.districts import DistrictIndex
+from streams.diurnal import DAYTIME, EVENING, RUSH_HOURS
 from streams.scenarios import Conditions, ScriptedIncident
-from streams.simulator import DAY, DISTRICT_WEIGHT, HOUR, _poisson
+from streams.simulator import DAY, DISTRICT_WEIGHT, HOUR, poisson
 
 MINUTE = 60.0
 LEAD_IN = 2 * DAY  # longer than any incident's life (≤ 40 h), so the first emitted hour has incidents in flight
 
-# Share of a type's incidents in each local hour.
-RUSH_HOURS = (0.4, 0.3, 0.25, 0.25, 0.3, 0.5, 0.9, 1.8, 2.0, 1.3, 1.0, 1.0,
-              1.1, 1.0, 1.0, 1.1, 1.4, 2.0, 2.1, 1.5, 1.1, 0.9, 0.7, 0.5)
-EVENING = (0.5, 0.45, 0.4, 0.35, 0.35, 0.4, 0.5, 0.7, 0.8, 0.9, 1.0, 1.2,
-           1.2, 1.0, 1.0, 1.0, 1.1, 1.4, 1.7, 1.9, 1.8, 1.5, 1.0, 0.7)
-DAYTIME = (0.4, 0.3, 0.25, 0.2, 0.2, 0.3, 0.5, 0.8, 1.1, 1.3, 1.4, 1.4,
-           1.3, 1.3, 1.4, 1.4, 1.4, 1.4, 1.4, 1.3, 1.2, 1.0, 0.8, 0.6)
 # Background types: (share of incidents_per_day, hourly shape).
 BACKGROUND = {"traffic": (38, RUSH_HOURS), "fire": (22, EVENING), "other": (14, DAYTIME),
               "public_health": (9, DAYTIME), "power_outage": (8, DAYTIME), "crowd": (6, DAYTIME),
@@ -162,12 +156,12 @@ class IncidentSimulator:
             total, cum_weights = self._by_hour[dt.datetime.fromtimestamp(t0, self.tz).hour]
             incidents = [self._new_incident(r, t0 + r.uniform(0, MINUTE), kind, self._random_district(r))
                          for kind in r.choices(self._types, cum_weights=cum_weights,
-                                               k=_poisson(r, self.rate * total * MINUTE))]
+                                               k=poisson(r, self.rate * total * MINUTE))]
             for code in self.districts.codes:
                 rates = _weather_rates(self.conditions.rain_mm_h(t0, code), code)
                 if rates:
                     kinds, per_hour = zip(*rates.items())
-                    n = _poisson(r, sum(per_hour) * MINUTE / HOUR)
+                    n = poisson(r, sum(per_hour) * MINUTE / HOUR)
                     incidents += [self._new_incident(r, t0 + r.uniform(0, MINUTE), kind, code)
                                   for kind in r.choices(kinds, weights=per_hour, k=n)]
             self._minute = (minute, incidents)

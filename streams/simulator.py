@@ -20,14 +20,12 @@ import msgspec
 import shapely
 
 from streams.districts import DistrictIndex
+from streams.diurnal import HOTLINE, relative
 from streams.kafka_io import TOPICS, Producer, ensure_topics, open_producer
 
 log = logging.getLogger(__name__)
 
-# Share of a day's orders arriving in each local hour (quiet nights, office-hours peaks).
-HOURLY_SHAPE = (0.25, 0.15, 0.1, 0.08, 0.08, 0.12, 0.3, 0.7, 1.3, 1.7, 1.8, 1.6,
-                1.1, 1.2, 1.6, 1.7, 1.6, 1.4, 1.0, 0.9, 0.85, 0.75, 0.55, 0.4)
-_SHAPE_MEAN = sum(HOURLY_SHAPE) / 24
+HOURLY = relative(HOTLINE)  # factor of the mean arrival rate by local hour
 # Relative order volume by district, roughly following resident population (Guangzhou).
 DISTRICT_WEIGHT = {"440103": 1.1, "440104": 1.2, "440105": 1.8, "440106": 2.2, "440111": 3.7, "440112": 1.2,
                    "440113": 2.8, "440114": 1.7, "440115": 0.9, "440117": 0.7, "440118": 1.5}
@@ -102,7 +100,7 @@ class HotlineSimulator:
             shapely.prepare(geom)
 
     def _hour_factor(self, t: float) -> float:
-        return HOURLY_SHAPE[dt.datetime.fromtimestamp(t, self.tz).hour] / _SHAPE_MEAN
+        return HOURLY[dt.datetime.fromtimestamp(t, self.tz).hour]
 
     def _point_in(self, r: random.Random, code: str) -> tuple[float, float]:
         geom = self.districts.geometries[self.districts.codes.index(code)]
@@ -118,7 +116,7 @@ class HotlineSimulator:
             r = random.Random(f"{self.seed}:{minute}")
             t0 = minute * 60.0
             orders = [self._new_order(r, t0 + r.uniform(0, 60))
-                      for _ in range(_poisson(r, self.rate * self._hour_factor(t0) * 60))]
+                      for _ in range(poisson(r, self.rate * self._hour_factor(t0) * 60))]
             self._minute = (minute, sorted(orders, key=lambda o: o.received))
         return self._minute[1]
 
@@ -209,7 +207,7 @@ class HotlineSimulator:
         return [event for _, _, event in out]
 
 
-def _poisson(rng: random.Random, lam: float) -> int:
+def poisson(rng: random.Random, lam: float) -> int:
     if lam > 30:
         return max(0, round(rng.gauss(lam, lam ** 0.5)))
     n, p, limit = 0, 1.0, pow(2.718281828459045, -lam)
