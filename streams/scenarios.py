@@ -146,6 +146,11 @@ class Conditions:
                 factor *= 1.0 + 5.0 * min(1.0, self.rain_mm_h(t, district) / 30.0 + (district == s.district))
         return factor
 
+    def hotline_categories(self) -> set[str]:
+        """The categories whose arrival rate :meth:`hotline_factor` may raise."""
+        return ({s.category for s in self.scenarios if s.name == "hotline_surge"}
+                | ({"水电气"} if any(s.name == "rainstorm" for s in self.scenarios) else set()))
+
     def scripted_incidents(self) -> list[ScriptedIncident]:
         """The incidents the scenarios inject, in time order."""
         out = []

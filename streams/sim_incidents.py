@@ -29,7 +29,7 @@ import shapely
 from streams.districts import DistrictIndex
 from streams.diurnal import DAYTIME, EVENING, RUSH_HOURS
 from streams.scenarios import Conditions, ScriptedIncident
-from streams.simulator import DAY, DISTRICT_WEIGHT, HOUR, poisson
+from streams.simulator import DAY, DISTRICT_WEIGHT, HOUR, poisson, random_point
 
 MINUTE = 60.0
 LEAD_IN = 2 * DAY  # longer than any incident's life (≤ 40 h), so the first emitted hour has incidents in flight
@@ -241,11 +241,6 @@ class IncidentSimulator:
         return out
 
 
-def key_of(event: dict) -> str:
-    """The Kafka message key of an emergency.v1 event: its incident."""
-    return event["incident_id"]
-
-
 def _hourly_rates(hour: int) -> tuple[float, list[float]]:
     """(factor of the background rate, cumulative weights of BACKGROUND's types) in one local hour."""
     total = sum(share for share, _ in BACKGROUND.values())
@@ -273,11 +268,3 @@ def _lifecycle(kind: str, level: str, t: float, r: random.Random) -> list[tuple[
     if not spec.contained:
         return plan + [(done, "closed")]
     return plan + [(done, "contained"), (done + min(r.uniform(0.3, 2) * grade.duration_factor, 12) * HOUR, "closed")]
-
-def random_point(r: random.Random, polygon: shapely.Geometry) -> tuple[float, float]:
-    """A uniformly random point (lon, lat) inside a polygon, rounded to 6 decimals (~0.1 m) and still inside."""
-    x0, y0, x1, y1 = polygon.bounds
-    while True:
-        lon, lat = round(r.uniform(x0, x1), 6), round(r.uniform(y0, y1), 6)
-        if shapely.contains_xy(polygon, lon, lat):
-            return lon, lat

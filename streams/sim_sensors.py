@@ -301,8 +301,3 @@ class SensorSimulator:
         else:
             event["averaging"] = "1h"
         return event
-
-
-def key_of(event: dict) -> str:
-    """The Kafka message key of a sensor event: its station, so that a station's readings stay in order."""
-    return event["station_id"]

@@ -8,22 +8,16 @@ from __future__ import annotations
 
 import datetime as dt
 import heapq
-import logging
 import random
-import threading
-import time
 from dataclasses import dataclass, field
 from itertools import accumulate
 from zoneinfo import ZoneInfo
 
-import msgspec
 import shapely
 
 from streams.districts import DistrictIndex
 from streams.diurnal import HOTLINE, relative
-from streams.kafka_io import TOPICS, Producer, ensure_topics, open_producer
-
-log = logging.getLogger(__name__)
+from streams.scenarios import Conditions
 
 HOURLY = relative(HOTLINE)  # factor of the mean arrival rate by local hour
 # Relative order volume by district, roughly following resident population (Guangzhou).
@@ -44,6 +38,9 @@ CATEGORIES = {
     "水电气": (9, "水务局", [("停水", "小区突然停水，没有提前通知"), ("排水不畅", "下水道堵塞，污水外溢")]),
     "其他": (3, "政务服务数据管理局", [("其他", "对政务服务提出建议")]),
 }
+# What a surge's extra orders are about where it is not the category's usual mix (a rainstorm's: drainage).
+SURGE_SUBCATEGORIES = {"水电气": [("排水不畅", "下水道堵塞，污水外溢"), ("道路积水", "暴雨后路面积水严重，车辆行人无法通行"),
+                               ("内涝", "小区地下车库进水，请尽快排涝")]}
 CHANNELS = (("phone", 62), ("app", 14), ("wechat", 16), ("web", 6), ("mail", 2))
 HOUR, DAY = 3600.0, 86400.0
 LEAD_IN = 12 * DAY  # longer than any order's life, so the first published hour has a full city in flight
@@ -80,8 +77,9 @@ class HotlineSimulator:
     already has the orders in flight that a real city has (an order's life spans up to ~11 days)."""
 
     def __init__(self, districts: DistrictIndex, *, orders_per_day: int, seed: int, start: float,
-                 timezone: str = "Asia/Shanghai", lead_in: float = 0.0):
+                 timezone: str = "Asia/Shanghai", lead_in: float = 0.0, conditions: Conditions | None = None):
         self.districts = districts
+        self.conditions = conditions or Conditions(seed)
         self.rate = orders_per_day / DAY
         self.seed = seed
         self.emit_after = start
@@ -94,38 +92,49 @@ class HotlineSimulator:
         self._code_weights = list(accumulate(DISTRICT_WEIGHT.get(c, 1.0) for c in districts.codes))
         self._cats = list(CATEGORIES)
         self._cat_weights = list(accumulate(CATEGORIES[c][0] for c in self._cats))
+        # Each (district, category)'s share of the orders, for the extra orders of a surge.
+        code_total, cat_total = self._code_weights[-1], self._cat_weights[-1]
+        self._shares = {(code, cat): DISTRICT_WEIGHT.get(code, 1.0) / code_total * CATEGORIES[cat][0] / cat_total
+                        for code in self._codes for cat in self.conditions.hotline_categories() if cat in CATEGORIES}
         self._channels, self._channel_weights = zip(*CHANNELS)
         self._channel_weights = list(accumulate(self._channel_weights))
+        self._polygons = dict(zip(districts.codes, districts.geometries))
         for geom in districts.geometries:
             shapely.prepare(geom)
 
     def _hour_factor(self, t: float) -> float:
         return HOURLY[dt.datetime.fromtimestamp(t, self.tz).hour]
 
-    def _point_in(self, r: random.Random, code: str) -> tuple[float, float]:
-        geom = self.districts.geometries[self.districts.codes.index(code)]
-        x0, y0, x1, y1 = geom.bounds
-        while True:
-            lon, lat = r.uniform(x0, x1), r.uniform(y0, y1)
-            if shapely.contains_xy(geom, lon, lat):
-                return round(lon, 6), round(lat, 6)
-
     def _arrivals(self, minute: int) -> list[_Order]:
         """The orders received in one absolute minute (the same whenever asked)."""
         if self._minute[0] != minute:
             r = random.Random(f"{self.seed}:{minute}")
             t0 = minute * 60.0
-            orders = [self._new_order(r, t0 + r.uniform(0, 60))
-                      for _ in range(poisson(r, self.rate * self._hour_factor(t0) * 60))]
+            per_minute = self.rate * self._hour_factor(t0) * 60
+            orders = [self._new_order(r, t0 + r.uniform(0, 60)) for _ in range(poisson(r, per_minute))]
+            orders += self._surge(minute, per_minute)
             self._minute = (minute, sorted(orders, key=lambda o: o.received))
         return self._minute[1]
 
-    def _new_order(self, r: random.Random, t: float) -> _Order:
-        category = r.choices(self._cats, cum_weights=self._cat_weights)[0]
+    def _surge(self, minute: int, per_minute: float) -> list[_Order]:
+        """The extra orders of the scenarios in one minute: (hotline_factor − 1) × the normal rate of each
+        district and category they touch, drawn apart from the background so that it stays the same."""
+        if not self._shares:
+            return []
+        r = random.Random(f"{self.seed}:surge:{minute}")
+        t0 = minute * 60.0
+        return [self._new_order(r, t0 + r.uniform(0, 60), code, category, surge=True)
+                for (code, category), share in self._shares.items()
+                for _ in range(poisson(r, per_minute * share
+                                       * (self.conditions.hotline_factor(t0, code, category) - 1)))]
+
+    def _new_order(self, r: random.Random, t: float, code: str = "", category: str = "", *,
+                   surge: bool = False) -> _Order:
+        category = category or r.choices(self._cats, cum_weights=self._cat_weights)[0]
         _, department, subs = CATEGORIES[category]
-        subcategory, text = r.choice(subs)
-        code = r.choices(self._codes, cum_weights=self._code_weights)[0]
-        lon, lat = self._point_in(r, code)
+        subcategory, text = r.choice(SURGE_SUBCATEGORIES.get(category, subs) if surge else subs)
+        code = code or r.choices(self._codes, cum_weights=self._code_weights)[0]
+        lon, lat = random_point(r, self._polygons[code])
         day = dt.datetime.fromtimestamp(t, self.tz).strftime("%Y%m%d")
         order_id = f"WO{day}{r.getrandbits(40):010X}"
         order = _Order(order_id=order_id, urgent=r.random() < 0.06, category=category, subcategory=subcategory,
@@ -218,31 +227,10 @@ def poisson(rng: random.Random, lam: float) -> int:
         n += 1
 
 
-def publish(producer: Producer, events: list[dict], topic: str = TOPICS["hotline"]) -> int:
-    encode = msgspec.json.Encoder().encode
-    for event in events:
-        producer.send(topic, event["order_id"], encode(event))
-    producer.flush()
-    return len(events)
-
-
-def run_simulator(settings, stop: threading.Event, *, tick: float = 1.0) -> int:
-    """Back-fill ``simulate.backfill_hours`` of history, then publish live until ``stop``; returns the count."""
-    k, s = settings.kafka, settings.simulate
-    ensure_topics(k.bootstrap, [TOPICS["hotline"]], k.partitions)
-    now = time.time()
-    sim = HotlineSimulator(DistrictIndex.for_city(settings.city.adcode), orders_per_day=s.orders_per_day,
-                           seed=s.seed, start=now - s.backfill_hours * HOUR, timezone=settings.city.timezone,
-                           lead_in=LEAD_IN)
-    producer = open_producer(k.bootstrap, k.client)
-    sent = 0
-    try:
-        while sim.now < now and not stop.is_set():  # back-fill in hour chunks so Ctrl-C is prompt
-            sent += publish(producer, sim.advance(min(now, sim.now + HOUR)))
-        log.info("simulator: back-filled %d events over %.0f h", sent, s.backfill_hours)
-        while not stop.wait(tick):
-            sent += publish(producer, sim.advance(time.time()))
-    finally:
-        producer.close()
-    log.info("simulator stopped after %d events", sent)
-    return sent
+def random_point(r: random.Random, polygon: shapely.Geometry) -> tuple[float, float]:
+    """A uniformly random point (lon, lat) inside a polygon, rounded to 6 decimals (~0.1 m) and still inside."""
+    x0, y0, x1, y1 = polygon.bounds
+    while True:
+        lon, lat = round(r.uniform(x0, x1), 6), round(r.uniform(y0, y1), 6)
+        if shapely.contains_xy(polygon, lon, lat):
+            return lon, lat

@@ -16,7 +16,8 @@ from streams.districts import DistrictIndex
 from streams.ingest import make_decoder
 from streams.kafka_io import Record
 from streams.scenarios import Conditions, Scenario
-from streams.sim_incidents import LEAD_IN, IncidentSimulator, key_of
+from streams.city import route
+from streams.sim_incidents import LEAD_IN, IncidentSimulator
 from streams.simulator import DISTRICT_WEIGHT
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -95,7 +96,7 @@ def test_events_come_out_in_time_order_within_the_window(month):
 
 def test_event_ids_are_unique_and_keys_are_incidents(month):
     assert len({e["event_id"] for e in month}) == len(month)
-    assert all(key_of(e) == e["incident_id"] and e["event_id"].startswith(e["incident_id"] + ".") for e in month)
+    assert all(route(e) == ("city.emergency", e["incident_id"]) and e["event_id"].startswith(e["incident_id"] + ".") for e in month)
 
 
 def test_each_incident_follows_the_lifecycle_and_closes_within_a_bounded_time(month_incidents):
@@ -236,7 +237,7 @@ def test_every_event_of_recent_days_passes_the_decoder(districts):
     scenarios = (Scenario("rainstorm", start + DAY, "440106"), Scenario("major_incident", start + 2 * DAY, "440112"))
     events = simulate(districts, hours=72, scenarios=scenarios, per_day=200, start=start, lead_in=LEAD_IN)
     decoder = make_decoder(load(environ={}))
-    records = [Record("city.emergency", 0, i, key_of(e).encode(), msgspec.json.encode(e)) for i, e in enumerate(events)]
+    records = [Record("city.emergency", 0, i, route(e)[1].encode(), msgspec.json.encode(e)) for i, e in enumerate(events)]
     decoded = decoder.decode_batch(records)
     assert [row for table, row in decoded if table != "emergency_events"] == []
     assert [(row["incident_id"], row["status"], row["district_code"], row["level"]) for _, row in decoded] == [

@@ -17,7 +17,8 @@ from streams.contract import FIELDS, EcologyReadings, WaterReadings
 from streams.ingest import make_decoder
 from streams.kafka_io import TOPICS, Record
 from streams.scenarios import Conditions, Scenario
-from streams.sim_sensors import INTERVAL_S, SensorSimulator, key_of
+from streams.city import route
+from streams.sim_sensors import INTERVAL_S, SensorSimulator
 from streams.stations import Registry, load_stations
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -114,11 +115,11 @@ def test_a_restarted_simulator_publishes_the_same_readings(registry, day):
 def test_every_event_decodes_without_reject(registry, day):
     decoder = make_decoder(load(environ={}))
     topic = {"water.v1": TOPICS["water"], "ecology.v1": TOPICS["ecology"]}
-    records = [Record(topic[e["schema"]], 0, i, key_of(e).encode(), msgspec.json.encode(e)) for i, e in enumerate(day)]
+    records = [Record(topic[e["schema"]], 0, i, route(e)[1].encode(), msgspec.json.encode(e)) for i, e in enumerate(day)]
     rows = decoder.decode_batch(records)
     assert [row for table, row in rows if table == "rejects"] == []
     assert {table for table, _ in rows} == {"water_readings", "ecology_readings"}
-    assert all(row["station_id"] == key_of(e) and row["district_code"] == registry[key_of(e)].district_code
+    assert all(row["station_id"] == route(e)[1] and row["district_code"] == registry[route(e)[1]].district_code
                for e, (_, row) in zip(day, rows))
 
 

@@ -1,0 +1,166 @@
+"""The simulated city on Kafka: the hotline, incidents and sensors under one set of conditions (and scenarios),
+merged in event-time order and published to their topics — optionally recorded to a JSONL file for
+``replay``, and mixed with malformed messages to exercise ingest.
+
+The simulated clock starts ``simulate.backfill_hours`` back. With ``simulate.speed`` 0 that history is published
+at once; with a speed X it plays at X× the wall clock (60: an hour a minute) until it reaches now. Then the city
+keeps pace with the wall clock: it never runs ahead, since ingest rejects events from the future.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import heapq
+import logging
+import random
+import threading
+import time
+from pathlib import Path
+from typing import IO
+
+import msgspec
+
+from streams import sim_incidents
+from streams.districts import DistrictIndex
+from streams.kafka_io import TOPICS, Producer, ensure_topics, open_producer
+from streams.malformed import KINDS, corrupt, kinds_for
+from streams.scenarios import Conditions, Scenario, parse
+from streams.sim_incidents import IncidentSimulator
+from streams.sim_sensors import SensorSimulator
+from streams.simulator import HOUR, LEAD_IN, HotlineSimulator
+from streams.stations import ROOT, load_stations
+
+log = logging.getLogger(__name__)
+
+# schema → (topic, the field whose value keys the message: one order's, incident's or station's events stay in order)
+ROUTES = {"hotline.v1": (TOPICS["hotline"], "order_id"), "emergency.v1": (TOPICS["emergency"], "incident_id"),
+          "water.v1": (TOPICS["water"], "station_id"), "ecology.v1": (TOPICS["ecology"], "station_id")}
+
+
+def route(event: dict) -> tuple[str, str]:
+    """(topic, key) of a contract event."""
+    topic, field = ROUTES[event["schema"]]
+    return topic, event[field]
+
+
+def event_time(event: dict) -> float:
+    return dt.datetime.fromisoformat(event["ts"]).timestamp()
+
+
+def scenarios_of(specs: str | list[str], now: float, districts: list[str]) -> tuple[Scenario, ...]:
+    """Scenarios from ``NAME[@START][:DISTRICT]`` specs (a comma-separated string or a list)."""
+    if isinstance(specs, str):
+        specs = specs.split(",")
+    return tuple(parse(spec.strip(), now, districts) for spec in specs if spec.strip())
+
+
+class City:
+    """Every simulator of the city under the same :class:`Conditions`; ``advance(until)`` returns the events of
+    all four families with event time in (now, until], in time order. Seeded: the same settings, scenarios and
+    start give the same events."""
+
+    def __init__(self, settings, scenarios: tuple[Scenario, ...], start: float):
+        s, tz = settings.simulate, settings.city.timezone
+        districts = DistrictIndex.for_city(settings.city.adcode)
+        conditions = Conditions(s.seed, scenarios)
+        stations = load_stations(ROOT / settings.city.stations, city=settings.city.adcode)
+        self.simulators = (
+            HotlineSimulator(districts, orders_per_day=s.orders_per_day, seed=s.seed, start=start, timezone=tz,
+                             lead_in=LEAD_IN, conditions=conditions),
+            IncidentSimulator(districts, conditions, incidents_per_day=s.incidents_per_day, seed=s.seed,
+                              start=start, timezone=tz, lead_in=sim_incidents.LEAD_IN),
+            SensorSimulator(stations, conditions, seed=s.seed, start=start, timezone=tz))
+        self.now = start
+
+    def advance(self, until: float) -> list[dict]:
+        events = [sim.advance(until) for sim in self.simulators]
+        self.now = max(self.now, until)
+        return list(heapq.merge(*events, key=event_time))
+
+
+class Publisher:
+    """Sends events to their topics; records each one (the bytes sent, one per line) when given a file; after
+    every valid event, mixes in malformed ones so that they make up ``bad_ratio`` of the messages, cycling
+    through every kind of :mod:`streams.malformed` that fits the event."""
+
+    def __init__(self, producer: Producer, *, record: IO[bytes] | None = None, bad_ratio: float = 0.0,
+                 seed: int = 0, max_message_bytes: int = 65536):
+        self.producer, self.record = producer, record
+        self.sent = self.bad = 0
+        self._bad_per_event = bad_ratio / (1 - bad_ratio)
+        self._owed = 0.0
+        self._next_kind = 0
+        self._r = random.Random(f"{seed}:bad")
+        self._max_message_bytes = max_message_bytes
+        self._encode = msgspec.json.Encoder().encode
+
+    def send(self, events: list[dict]) -> int:
+        for event in events:
+            topic, key = route(event)
+            raw = self._encode(event)
+            self.producer.send(topic, key, raw)
+            if self.record:
+                self.record.write(raw + b"\n")
+            self._owed += self._bad_per_event
+            while self._owed >= 1:
+                self._owed -= 1
+                self.producer.send(topic, key, self._malformed(event))
+        self.producer.flush()
+        if self.record:
+            self.record.flush()
+        self.sent += len(events)
+        return len(events)
+
+    def _malformed(self, event: dict) -> bytes:
+        fits = kinds_for(event["schema"])
+        for step in range(len(KINDS)):
+            kind = KINDS[(self._next_kind + step) % len(KINDS)]
+            if kind in fits:
+                self._next_kind = (self._next_kind + step + 1) % len(KINDS)
+                self.bad += 1
+                return corrupt(kind, event, self._r, max_message_bytes=self._max_message_bytes, now=time.time())
+        raise AssertionError(f"no malformed kind fits {event['schema']}")
+
+
+def sim_time(wall: float, wall_start: float, start: float, speed: float) -> float:
+    """Where the simulated clock stands at wall time ``wall``: ``start`` at ``wall_start``, then X× the wall
+    clock (0: at once) until it reaches the wall clock, which it then keeps pace with."""
+    return wall if speed == 0 else min(wall, start + (wall - wall_start) * speed)
+
+
+def configured_scenarios(settings, now: float) -> tuple[Scenario, ...]:
+    """``simulate.scenarios``, with relative starts from ``now`` (ValueError naming a bad one)."""
+    return scenarios_of(settings.simulate.scenarios, now, DistrictIndex.for_city(settings.city.adcode).codes)
+
+
+def run_simulator(settings, stop: threading.Event, *, scenarios: tuple[Scenario, ...] = (),
+                  record: Path | None = None, tick: float = 1.0) -> int:
+    """Publish the simulated city until ``stop``; returns the number of valid events sent."""
+    k, s = settings.kafka, settings.simulate
+    wall_start = time.time()
+    start = wall_start - s.backfill_hours * HOUR
+    city = City(settings, scenarios, start)
+    ensure_topics(k.bootstrap, sorted(TOPICS.values()), k.partitions)
+    producer = open_producer(k.bootstrap, k.client)
+    out = open(record, "xb") if record else None
+    publisher = Publisher(producer, record=out, bad_ratio=s.bad_ratio, seed=s.seed,
+                          max_message_bytes=settings.ingest.max_message_bytes)
+    log.info("simulator: from %s at %s", dt.datetime.fromtimestamp(start).isoformat(timespec="seconds"),
+             f"{s.speed:g}x" if s.speed else "once, then live",
+             extra={"fields": {"scenarios": ",".join(f"{x.name}:{x.district}" for x in scenarios)}})
+    caught_up = False
+    try:
+        while not stop.is_set():
+            target = sim_time(time.time(), wall_start, start, s.speed)
+            while city.now < target and not stop.is_set():  # in hour chunks, so that Ctrl-C is prompt
+                publisher.send(city.advance(min(target, city.now + HOUR)))
+            if not caught_up and target >= wall_start:
+                caught_up = True
+                log.info("simulator: history published", extra={"fields": {
+                    "events": publisher.sent, "malformed": publisher.bad, "hours": s.backfill_hours}})
+            stop.wait(tick)
+    finally:
+        producer.close()
+        if out:
+            out.close()
+    log.info("simulator stopped", extra={"fields": {"events": publisher.sent, "malformed": publisher.bad}})
+    return publisher.sent
