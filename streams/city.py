@@ -16,6 +16,7 @@ import threading
 import time
 from pathlib import Path
 from typing import IO
+from zoneinfo import ZoneInfo
 
 import msgspec
 
@@ -144,7 +145,8 @@ def run_simulator(settings, stop: threading.Event, *, scenarios: tuple[Scenario,
     out = open(record, "xb") if record else None
     publisher = Publisher(producer, record=out, bad_ratio=s.bad_ratio, seed=s.seed,
                           max_message_bytes=settings.ingest.max_message_bytes)
-    log.info("simulator: from %s at %s", dt.datetime.fromtimestamp(start).isoformat(timespec="seconds"),
+    log.info("simulator: from %s at %s",
+             dt.datetime.fromtimestamp(start, ZoneInfo(settings.city.timezone)).isoformat(timespec="seconds"),
              f"{s.speed:g}x" if s.speed else "once, then live",
              extra={"fields": {"scenarios": ",".join(f"{x.name}:{x.district}" for x in scenarios)}})
     caught_up = False
