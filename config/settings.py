@@ -82,6 +82,12 @@ def _scenarios(value: str) -> str:
     return value
 
 
+def _grid_resolution(value: int) -> int:
+    if value and not 5 <= value <= 10:
+        raise ValueError(f"{value} is not 0 (follow the zoom) or an H3 resolution from 5 to 10")
+    return value
+
+
 def _ratio(value: float) -> float:
     if value > 0.5:
         raise ValueError(f"{value:g} is above 0.5 (half the messages malformed)")
@@ -136,6 +142,14 @@ KEYS: tuple[Key, ...] = (
         check=_timezone),
     Key("city", "default_crs", ("GCJ02", "WGS84", "BD09"), "GCJ02",
         "coordinate system assumed when an event's location has no crs"),
+    Key("city", "population", str, "", "YAML file of residents per district (adcode: residents) for per-capita "
+        "map metrics, relative to the project folder; empty = not configured"),
+    Key("map", "event_hours", float, 24.0, "work orders and incidents on the map: those with events in the last "
+        "N hours", minimum=1),
+    Key("map", "grid_resolution", int, 0, "H3 resolution of the grid layer (5–10); 0 = follow the zoom",
+        minimum=0, check=_grid_resolution),
+    Key("map", "station_silent_intervals", int, 3, "a station with no reading for this many of its intervals "
+        "is drawn grey (离线)", minimum=1),
     Key("cockpit", "host", str, "127.0.0.1", "address the web server binds"),
     Key("cockpit", "port", int, 8050, "port of the web server", minimum=1),
     Key("cockpit", "refresh_seconds", float, 5.0, "how often screens refresh", minimum=1),

@@ -7,14 +7,18 @@ Labels (name + value at a point inside each district) are a tiny GeoJSON rebuilt
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 import dash_leaflet as dl
+import pandas as pd
 from dash import html
 from shapely.geometry import shape
 
+from config.settings import ConfigError, read_yaml_file
 from layers.geo_import import load_boundaries
+from streams.aqi import LEVELS as AQI_LEVELS
 
 ROOT = Path(__file__).resolve().parent.parent
 GEO_DIR = ROOT / "assets" / "geo"
@@ -74,19 +78,85 @@ def class_breaks(max_value: float, classes: int = len(COLORS)) -> list[int]:
     return [i * step for i in range(classes)]
 
 
-def hideout(values: dict[str, float], breaks: list[int], selected: str | None = None) -> dict:
-    return {"values": values, "breaks": breaks, "colors": list(COLORS), "none": NO_DATA, "selected": selected}
+def hideout(values: dict[str, float], breaks: list[float], selected: str | None = None,
+            colors: tuple[str, ...] = COLORS) -> dict:
+    return {"values": values, "breaks": breaks, "colors": list(colors), "none": NO_DATA, "selected": selected}
 
 
-def legend_items(breaks: list[int], unit: str) -> list[tuple[str, str]]:
+def legend_items(breaks: list[float], unit: str, colors: tuple[str, ...] = COLORS) -> list[tuple[str, str]]:
     """(colour, label) per class, e.g. ("#0e2a47", "0–19 件"), the last open-ended."""
     if not any(breaks):
         return [(NO_DATA, "暂无数据")]
     items = []
     for i, lo in enumerate(breaks):
-        label = f"≥ {lo} {unit}" if i == len(breaks) - 1 else f"{lo}–{breaks[i + 1] - 1} {unit}"
-        items.append((COLORS[i], label))
+        label = f"≥ {lo:g} {unit}" if i == len(breaks) - 1 else f"{lo:g}–{breaks[i + 1] - 1:g} {unit}"
+        items.append((colors[i], label.strip()))
     return items
+
+
+@dataclass(frozen=True)
+class Metric:
+    """A district metric the choropleth can show."""
+    title: str  # legend title and menu label
+    unit: str
+    decimals: int = 0
+
+
+METRICS = {
+    "open_orders": Metric("在办工单", "件"),
+    "orders_per_10k": Metric("每万人在办工单", "件/万人", 1),
+    "open_incidents": Metric("在办突发事件", "起"),
+    "aqi": Metric("空气质量指数 AQI", ""),
+    "overdue_rate": Metric("在办工单超期率", "%", 1),
+}
+AQI_BREAKS = [0, 51, 101, 151, 201, 301]
+AQI_COLORS = tuple(color for *_, color in AQI_LEVELS)
+
+
+def metric_values(metric: str, states: pd.DataFrame, incidents: pd.DataFrame, ecology: pd.DataFrame,
+                  population: dict[str, int] | None = None) -> dict[str, float]:
+    """adcode → the metric's value, from warehouse.queries.order_states (states), map_queries.open_incidents
+    (incidents) and map_queries.ecology_latest (ecology: the mean AQI of a district's air stations). Districts
+    without data are absent; ``orders_per_10k`` needs ``population`` (adcode → residents)."""
+    if metric == "open_orders":
+        return {r.district_code: float(r.open_orders) for r in states.itertuples()}
+    if metric == "orders_per_10k":
+        return {r.district_code: r.open_orders / population[r.district_code] * 10_000
+                for r in states.itertuples() if population and population.get(r.district_code)}
+    if metric == "overdue_rate":
+        return {r.district_code: r.overdue_open / r.open_orders * 100 for r in states.itertuples() if r.open_orders}
+    if metric == "open_incidents":
+        return {r.district_code: float(r.open_incidents) for r in incidents.itertuples()}
+    if metric == "aqi":
+        air = ecology[(ecology["station_type"] == "air") & ecology["aqi"].notna()] if not ecology.empty else ecology
+        return {code: round(float(group["aqi"].mean())) for code, group in air.groupby("district_code")} \
+            if not air.empty else {}
+    raise ValueError(f"unknown district metric {metric!r}; one of {', '.join(METRICS)}")
+
+
+def load_population(path: Path, codes: list[str]) -> dict[str, int]:
+    """adcode → residents from a YAML mapping (``"440106": 2241826``) whose keys are districts of the city;
+    the first bad entry → ConfigError naming the file and the entry."""
+    doc = read_yaml_file(path)
+    if not isinstance(doc, dict) or not doc:
+        raise ConfigError(f"config error: {path}: expected a mapping of district adcodes to residents")
+    population = {}
+    for code, residents in doc.items():
+        code = str(code)
+        if code not in codes:
+            raise ConfigError(f"config error: {path}: {code} is not a district of the city")
+        if isinstance(residents, bool) or not isinstance(residents, int) or residents <= 0:
+            raise ConfigError(f"config error: {path}: {code}: residents must be a whole number above 0, "
+                              f"got {residents!r}")
+        population[code] = residents
+    return population
+
+
+def metric_scale(metric: str, values: dict[str, float]) -> tuple[list[float], tuple[str, ...]]:
+    """(class breaks, colours) of a metric: AQI in HJ 633's levels and colours, the rest on rounded steps."""
+    if metric == "aqi":
+        return (AQI_BREAKS if values else [0] * len(AQI_BREAKS)), AQI_COLORS
+    return class_breaks(max(values.values(), default=0)), COLORS
 
 
 def legend(title: str, items: list[tuple[str, str]]) -> list:
@@ -95,28 +165,14 @@ def legend(title: str, items: list[tuple[str, str]]) -> list:
                  className="legend-row") for color, label in items]
 
 
-def labels(anchor_points: dict[str, tuple[float, float, str]], values: dict[str, float], unit: str) -> dict:
-    """GeoJSON points carrying each district's name and formatted value (drawn as text, never HTML)."""
+def labels(anchor_points: dict[str, tuple[float, float, str]], values: dict[str, float], unit: str,
+           decimals: int = 0, default: float | None = 0) -> dict:
+    """GeoJSON points carrying each district's name and formatted value (drawn as text, never HTML); a district
+    without a value shows ``default``, or "—" when that is None (no data, rather than none)."""
+    def text(code: str) -> str:
+        value = values.get(code, default)
+        return "—" if value is None else f"{value:,.{decimals}f} {unit}".strip()
     features = [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [lon, lat]},
-                 "properties": {"adcode": code, "name": name, "value": f"{values.get(code, 0):,.0f} {unit}"}}
+                 "properties": {"adcode": code, "name": name, "value": text(code)}}
                 for code, (lon, lat, name) in anchor_points.items()]
     return {"type": "FeatureCollection", "features": features}
-
-
-def district_map(prefix: str, adcode: str, *, tile_url: str = "", tile_attribution: str = "") -> dl.Map:
-    """The city map: optional tiles, the district polygons (by URL) and their labels. Ids: ``<prefix>-…``."""
-    boundaries = city_boundaries(adcode)
-    children = []
-    if tile_url:
-        children.append(dl.TileLayer(url=tile_url, attribution=tile_attribution))
-    children += [
-        dl.GeoJSON(id=f"{prefix}-districts", url=boundaries_url(adcode), hideout=hideout({}, class_breaks(0)),
-                   style={"variable": "cockpit.districtStyle"}, zoomToBounds=False,
-                   hoverStyle={"variable": "cockpit.districtHover"}),
-        dl.GeoJSON(id=f"{prefix}-labels", data=labels(city_anchors(adcode), {}, ""),
-                   pointToLayer={"variable": "cockpit.districtLabel"}),
-    ]
-    return dl.Map(children, id=f"{prefix}-map", bounds=bounds(boundaries), zoomSnap=0.1, zoomControl=False,
-                  trackViewport=False,  # it reads an unset center and throws; the wall needs no viewport echo
-                  attributionControl=True, scrollWheelZoom=False, className="city-map",
-                  style={"height": "100%", "width": "100%", "background": "#071223"})

@@ -21,6 +21,12 @@ Adcode = Annotated[str, Meta(pattern=r"^\d{6}$")]
 HOTLINE_STATUS = ("received", "dispatched", "accepted", "processing", "completed", "visited", "reopened")
 HOTLINE_STATUS_ZH = {"received": "受理", "dispatched": "派单", "accepted": "签收", "processing": "办理中",
                      "completed": "办结", "visited": "回访", "reopened": "重办"}
+EMERGENCY_TYPE_ZH = {"fire": "火灾", "traffic": "交通事故", "flood": "洪涝", "waterlogging": "城市内涝",
+                     "landslide": "山体滑坡", "hazmat": "危化品事故", "public_health": "公共卫生",
+                     "crowd": "人员聚集", "power_outage": "停电", "other": "其他"}
+EMERGENCY_STATUS_ZH = {"reported": "接报", "dispatched": "已调度", "on_scene": "现场处置", "contained": "已控制",
+                       "closed": "已结案"}
+LEVEL_ZH = {"I": "Ⅰ级 特别重大", "II": "Ⅱ级 重大", "III": "Ⅲ级 较大", "IV": "Ⅳ级 一般"}
 HOTLINE_CATEGORIES = ("城市管理", "环境保护", "交通出行", "住房建设", "市场监管", "劳动社保", "公共安全",
                       "教育医疗", "水电气", "其他")
 
@@ -61,10 +67,9 @@ class EmergencyV1(Envelope, kw_only=True, tag="emergency.v1"):
     warning's colour are separate things: this carries the grade only."""
 
     incident_id: Id
-    type: Literal["fire", "traffic", "flood", "waterlogging", "landslide", "hazmat", "public_health", "crowd",
-                  "power_outage", "other"]
-    level: Literal["I", "II", "III", "IV"] | None = None
-    status: Literal["reported", "dispatched", "on_scene", "contained", "closed"]
+    type: Literal[tuple(EMERGENCY_TYPE_ZH)]
+    level: Literal[tuple(LEVEL_ZH)] | None = None
+    status: Literal[tuple(EMERGENCY_STATUS_ZH)]
     casualties: Annotated[int, Meta(ge=0, le=100_000)] | None = None
     units: Annotated[list[Short], Meta(max_length=200)] = []
     description: Text = ""

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 import numpy as np
+from h3.api.basic_int import latlng_to_cell
 
 from streams.aqi import POLLUTANTS, daily_aqi, hourly_aqi
 from streams.contract import (FIELDS, SCHEMAS, STRICT_DECODER, EcologyV1, EmergencyV1, Envelope, HotlineV1, Location,
@@ -26,6 +27,7 @@ from streams.districts import DistrictIndex
 from streams.stations import Registry, Station
 from streams.water_quality import ITEMS, sample_class
 from streams.kafka_io import Record
+from warehouse.migrations import H3_RESOLUTION
 
 BBOX_MARGIN_DEG = 0.5  # ~50 km around the city's districts
 
@@ -181,7 +183,7 @@ class Decoder:
                 raise Rejected("out_of_range", f"location ({loc.lon}, {loc.lat}) is outside the city")
             places.add(row, code, loc.lon, loc.lat, loc.crs or self.default_crs)
         else:
-            row.update(district_code=code, lon=None, lat=None, map_lon=None, map_lat=None)
+            row.update(district_code=code, lon=None, lat=None, map_lon=None, map_lat=None, h3=0)
         return row
 
     def _common(self, e, record: Record, extra: dict, now: float, ingested_at: dt.datetime) -> dict[str, Any]:
@@ -240,7 +242,8 @@ class Decoder:
 
 
 class _Places:
-    """Rows waiting for their coordinates (WGS-84 and GCJ-02) and, where the event named none, their district."""
+    """Rows waiting for their coordinates (WGS-84 and GCJ-02), their H3 cell (of the WGS-84 point) and, where the
+    event named none, their district."""
 
     def __init__(self):
         self.rows: list[dict[str, Any]] = []
@@ -267,6 +270,7 @@ class _Places:
         for row, code, x, y, map_x, map_y in zip(self.rows, self.codes, wlon.tolist(), wlat.tolist(), glon.tolist(),
                                                  glat.tolist()):
             row["district_code"], row["lon"], row["lat"], row["map_lon"], row["map_lat"] = code, x, y, map_x, map_y
+            row["h3"] = latlng_to_cell(y, x, H3_RESOLUTION)
 
 
 def water_class(station: Station, readings: dict[str, float | None]) -> int:

@@ -19,13 +19,13 @@ _POSITION = ["extra", "topic", "partition", "offset", "ingested_at"]
 _PLACE = ["district_code", "lon", "lat", "map_lon", "map_lat"]
 COLUMNS = {
     "hotline_events": ["event_id", "order_id", "ts", "status", "category", "subcategory", "channel", "urgency",
-                       "district_code", "lon", "lat", "map_lon", "map_lat", "department", "deadline", "content",
+                       "district_code", "lon", "lat", "map_lon", "map_lat", "h3", "department", "deadline", "content",
                        "satisfaction", "resolved", "extra", "topic", "partition", "offset", "ingested_at"],
     "rejects": ["topic", "partition", "offset", "key", "raw", "reason", "detail", "received_at"],
     "ingest_stats": ["ts", "consumer", "group_id", "topic", "partition", "seconds", "rows", "rejects", "rows_per_s",
                      "rejects_per_s", "committed", "high_watermark", "lag", "newest_event"],
     "emergency_events": ["event_id", "incident_id", "ts", "type", "level", "status", "casualties", "units",
-                         "description", *_PLACE, *_POSITION],
+                         "description", *_PLACE, "h3", *_POSITION],
     "water_readings": ["event_id", "station_id", "station_type", "ts", "interval_s", *WATER_METRICS, "water_class",
                        "state", *_PLACE, *_POSITION],
     "ecology_readings": ["event_id", "station_id", "station_type", "ts", "averaging", *ECOLOGY_METRICS, "aqi",

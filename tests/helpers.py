@@ -1,7 +1,6 @@
 """Helpers shared by the integration tests: simulated events, publishing, waiting."""
 from __future__ import annotations
 
-import threading
 import time
 import uuid
 
@@ -9,9 +8,9 @@ import msgspec
 
 from streams.decode import Decoder
 from streams.districts import DistrictIndex
-from streams.kafka_io import KafkaPythonProducer, Record, ensure_topics
+from streams.direct import store_events
+from streams.kafka_io import KafkaPythonProducer, ensure_topics
 from streams.simulator import HotlineSimulator
-from streams.sink import Batch, write_batch
 
 GUANGZHOU = DistrictIndex.for_city("440100")
 
@@ -48,10 +47,7 @@ def as_messages(events: list[dict]) -> list[tuple[str, bytes]]:
 
 def store_directly(warehouse, events: list[dict]) -> None:
     """Decode and insert events without a broker (for screen tests that need data, not Kafka)."""
-    records = [Record("city.hotline", 0, i, key.encode(), value) for i, (key, value) in enumerate(as_messages(events))]
-    batch = Batch()
-    batch.add(records, Decoder(GUANGZHOU).decode_batch(records))
-    assert write_batch(warehouse, batch, threading.Event())
+    assert store_events(warehouse, Decoder(GUANGZHOU), events) == len(events)
 
 
 def wait_until(predicate, timeout: float, interval: float = 0.3) -> bool:

@@ -27,6 +27,7 @@ from warehouse.features import Features
 
 WATER_METRICS = ("water_level_m", "rainfall_mm", "pressure_mpa", "ponding_depth_cm", "do_mg_l", "codmn_mg_l",
                  "nh3n_mg_l", "tp_mg_l", "ph", "turbidity_ntu")
+H3_RESOLUTION = 11  # of the cell stored with each work-order and incident event (~25 m edge)
 ECOLOGY_METRICS = ("pm25", "pm10", "o3", "no2", "so2", "co", "noise_db")
 
 Migration = tuple[int, str, Callable[[Features], list[str]]]
@@ -196,11 +197,20 @@ def _v4(f: Features) -> list[str]:
     {f.ttl_clause("ts", 30)}"""]
 
 
+def _v5(f: Features) -> list[str]:
+    """The H3 cell (``H3_RESOLUTION``, of the WGS-84 point; 0 when the event has no location) of each work-order and
+    incident event, for the map's grid and drill-down to a cell: coarser cells are its parents, computed with
+    bit masks in the query (map_queries.h3_parent_masks), so one stored cell serves every resolution."""
+    return [f"ALTER TABLE {table} ADD COLUMN h3 UInt64 DEFAULT 0 AFTER map_lat"
+            for table in ("hotline_events", "emergency_events")]
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     (1, "hotline events and rejects", _v1),
     (2, "emergency events, water and ecology readings", _v2),
     (3, "minute and hour rollups of sensor readings", _v3),
     (4, "ingest statistics per partition", _v4),
+    (5, "H3 cell of work-order and incident events", _v5),
 )
 
 _LEDGER = """CREATE TABLE IF NOT EXISTS schema_migrations (

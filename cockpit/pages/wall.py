@@ -11,6 +11,7 @@ from cockpit.components.freshness import freshness, freshness_badge
 from cockpit.components.kpi import format_count, format_percent, kpi_tile
 from cockpit.runtime import current
 from layers import districts as dmap
+from layers.city_map import city_map
 
 dash.register_page(__name__, path="/wall", title="一屏统览 · 城市运行一网统管")
 
@@ -47,8 +48,8 @@ def layout(**_query) -> html.Div:
             html.Div(className="panel", children=[
                 html.Div(["各区在办工单", html.Span("12345 热线 · 实时", className="panel-note")], className="panel-title"),
                 html.Div(className="map-wrap", children=[
-                    dmap.district_map("wall", s.city.adcode, tile_url=s.cockpit.tile_url,
-                                      tile_attribution=s.cockpit.tile_attribution),
+                    city_map("wall", s.city.adcode, tile_url=s.cockpit.tile_url,
+                             tile_attribution=s.cockpit.tile_attribution),
                     html.Div(id="wall-legend", className="legend"),
                 ]),
             ]),

@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 
+import h3
 import pytest
 
 from streams.decode import Decoder, Limits
@@ -70,12 +71,13 @@ def test_valid_event_becomes_exact_row_in_utc(decoder):
         "category": "城市管理", "subcategory": "占道经营", "channel": "phone", "urgency": "urgent",
         "district_code": "440106",
         "lon": pytest.approx(113.3190876, abs=1e-6), "lat": pytest.approx(23.1400985, abs=1e-6),
-        "map_lon": 113.3245, "map_lat": 23.1375,
+        "map_lon": 113.3245, "map_lat": 23.1375, "h3": h3.str_to_int(h3.latlng_to_cell(23.1400985, 113.3190876, 11)),
         "department": "城市管理和综合执法局", "deadline": at_utc(2025, 6, 16, 1, 0),
         "content": "路边有流动摊贩占道经营", "satisfaction": "satisfied", "resolved": 1, "extra": "",
         "topic": TOPIC, "partition": PARTITION, "offset": OFFSET, "ingested_at": at_utc(2025, 6, 15, 4, 0),
     }
     assert row["ts"].utcoffset() == dt.timedelta(0) and row["deadline"].utcoffset() == dt.timedelta(0)
+    assert row["h3"] != h3.str_to_int(h3.latlng_to_cell(23.1375, 113.3245, 11))  # the WGS-84 point's, not GCJ-02's
 
 
 def test_minimal_event_gets_defaults_and_no_place(decoder):
