@@ -89,7 +89,8 @@ def legend_items(breaks: list[float], unit: str, colors: tuple[str, ...] = COLOR
         return [(NO_DATA, "暂无数据")]
     items = []
     for i, lo in enumerate(breaks):
-        label = f"≥ {lo:g} {unit}" if i == len(breaks) - 1 else f"{lo:g}–{breaks[i + 1] - 1:g} {unit}"
+        hi = None if i == len(breaks) - 1 else breaks[i + 1] - 1
+        label = f"≥ {lo:g} {unit}" if hi is None else f"{lo:g} {unit}" if hi == lo else f"{lo:g}–{hi:g} {unit}"
         items.append((colors[i], label.strip()))
     return items
 

@@ -66,13 +66,21 @@ def hex_features(cells: pd.DataFrame, *, value: str = "n") -> dict:
     return {"type": "FeatureCollection", "features": features}
 
 
-def grid_breaks(values, classes: int = len(COLORS), *, rate: bool = False) -> list[float]:
+def grid_breaks(values, classes: int = len(COLORS), *, rate: bool = False, spread: bool = False) -> list[float]:
     """Lower bounds of the classes: equal shares of 0–100 % for rates (0–1), else
-    :func:`layers.districts.class_breaks` of the largest count (all zero when there is none)."""
+    :func:`layers.districts.class_breaks` of the largest count (all zero when there is none). With ``spread``
+    counts are split at quantiles instead, so that a few hot cells do not leave the rest in the
+    first class."""
     if rate:
         return [round(i / classes, 4) for i in range(classes)]
-    top = pd.Series(values, dtype="float64").max()
-    return class_breaks(0 if pd.isna(top) else top, classes)
+    series = pd.Series(values, dtype="float64").dropna()
+    top = series.max() if not series.empty else 0
+    if spread and top > classes:
+        cuts = series[series > 0].quantile([i / classes for i in range(1, classes)]).round().astype(int).tolist()
+        breaks = [0] + cuts
+        if all(a < b for a, b in zip(breaks, breaks[1:])):
+            return breaks
+    return class_breaks(top, classes)
 
 
 def grid_hideout(breaks: list[float], *, heat: bool = False) -> dict:

@@ -143,15 +143,16 @@ ORDER BY station_id"""
 
 def water_latest(since: int, now: int) -> Query:
     """Each water station's newest reading in [since, now]. Columns: station_id, station_type, reading_ts
-    (DateTime UTC), interval_s, the water metrics, water_class (0 none, 6 劣Ⅴ), state, lon, lat."""
-    return _latest("water_readings", ("interval_s", *WATER_METRICS, "water_class", "state"), since, now)
+    (DateTime UTC), district_code, interval_s, the water metrics, water_class (0 none, 6 劣Ⅴ), state, lon, lat."""
+    return _latest("water_readings", ("district_code", "interval_s", *WATER_METRICS, "water_class", "state"),
+                   since, now)
 
 
 def ecology_latest(since: int, now: int) -> Query:
-    """Each ecology station's newest reading in [since, now]. Columns: station_id, station_type, reading_ts, the
-    ecology metrics, aqi, aqi_level (1–6, 0 none), primary_pollutants, aqi_edition, lon, lat."""
-    return _latest("ecology_readings", (*ECOLOGY_METRICS, "aqi", "aqi_level", "primary_pollutants", "aqi_edition"),
-                   since, now)
+    """Each ecology station's newest reading in [since, now]. Columns: station_id, station_type, reading_ts,
+    district_code, the ecology metrics, aqi, aqi_level (1–6, 0 none), primary_pollutants, aqi_edition, lon, lat."""
+    return _latest("ecology_readings", ("district_code", *ECOLOGY_METRICS, "aqi", "aqi_level", "primary_pollutants",
+                                        "aqi_edition"), since, now)
 
 
 def order_history(order_id: str) -> Query:

@@ -154,7 +154,7 @@ def refresh_grid(_n, bounds, zoom, shown, value):
             out += [no_update, no_update]
             continue
         cells = map_view.load_grid(rt.warehouse, time.time(), s.map.event_hours, box, res)
-        breaks = grid.grid_breaks(cells[value] if not cells.empty else [], rate=value == "rate")
+        breaks = grid.grid_breaks(cells[value] if not cells.empty else [], rate=value == "rate", spread=True)
         out += [grid.hex_features(cells, value=value), grid.grid_hideout(breaks, heat=heat)]
         legend[layer] = grid.legend_items(breaks, "%" if value == "rate" else "件", heat=heat)
     return *out, legend

@@ -1,0 +1,78 @@
+"""Screenshots of the screens for the README: a simulated day (with a pollution episode, a hotline surge and a major
+incident) in a fresh chDB, the cockpit served on it, Debian's Chromium at 1920×1080.
+
+    python docs/screenshots.py [--out docs/screenshots]
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from playwright.sync_api import sync_playwright  # noqa: E402
+
+from cockpit.serve import WebServer  # noqa: E402
+from config.settings import load  # noqa: E402
+from layers.districts import city_anchors  # noqa: E402
+from streams.broker import free_port  # noqa: E402
+from streams.city import City, scenarios_of  # noqa: E402
+from streams.direct import store_events  # noqa: E402
+from streams.ingest import make_decoder  # noqa: E402
+from warehouse import connect  # noqa: E402
+from warehouse.migrations import migrate  # noqa: E402
+
+CHROMIUM = "/usr/bin/chromium"
+LAYER = "document.querySelectorAll('.leaflet-control-layers-selector')[{}].click()"  # 0 区县 … 4 监测站点
+BIGGEST_CLUSTER = """(() => { const all = [...document.querySelectorAll('.event-cluster')];
+    all.sort((a, b) => parseInt(b.textContent) - parseInt(a.textContent));
+    all[0].dispatchEvent(new MouseEvent('click', {bubbles: true})); })()"""
+# name: (path, scripts run in order, each followed by a pause)
+VIEWS = {
+    "map-districts": ("/map", []),
+    "map-aqi": ("/map?metric=aqi", [LAYER.format(1)]),
+    "map-grid": ("/map", [LAYER.format(0), LAYER.format(1), LAYER.format(2)]),
+    "map-heat": ("/map", [LAYER.format(0), LAYER.format(1), LAYER.format(3)]),
+    "map-events": ("/map?district=440106", [BIGGEST_CLUSTER, BIGGEST_CLUSTER]),
+    "map-stations": ("/map?metric=open_incidents", [LAYER.format(1)]),
+}
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
+    args = p.parse_args()
+    settings = load(environ={}).replace(**{"warehouse.url": f"chdb://{tempfile.mkdtemp()}/wh",
+                                           "cockpit.port": free_port(), "simulate.orders_per_day": 12000})
+    now = time.time()
+    scenarios = scenarios_of("pollution@-14h:440111,hotline_surge@-2h:440106,major_incident@-2h:440112", now,
+                             list(city_anchors(settings.city.adcode)))
+    warehouse = connect(settings.warehouse.url)
+    migrate(warehouse)
+    store_events(warehouse, make_decoder(settings), City(settings, scenarios, now - 2 * 86400).advance(now))
+    server = WebServer(settings, warehouse).start()
+    try:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+            for name, (path, scripts) in VIEWS.items():
+                page = browser.new_page(viewport={"width": 1920, "height": 1080})
+                page.goto(server.url + path)
+                page.wait_for_selector(".event-cluster", timeout=30000)
+                time.sleep(2)
+                for script in scripts:
+                    page.evaluate(script)
+                    time.sleep(3)
+                page.screenshot(path=str(args.out / f"{name}.png"))
+                print(f"wrote {args.out / name}.png")
+                page.close()
+            browser.close()
+    finally:
+        server.stop()
+
+
+if __name__ == "__main__":
+    main()
