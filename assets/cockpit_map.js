@@ -12,11 +12,17 @@ window.cockpit = Object.assign({}, window.cockpit, {
         const h = context.hideout || {};
         const code = feature.properties.adcode;
         const selected = h.selected === code;
+        feature.properties.tip = (h.tips || {})[code] || "";  // read by districtTooltip on hover
         return {
             fillColor: window.cockpit.districtColor((h.values || {})[code], h),
             fillOpacity: 0.88, color: selected ? "#ffd166" : "#6fd6ff",
             weight: selected ? 3.5 : 1.4, opacity: 0.95,
         };
+    },
+    districtTooltip: function (feature, layer) {
+        layer.bindTooltip(function () {
+            return window.cockpit.tooltipText([feature.properties.name, feature.properties.tip]);
+        }, {className: "map-tip", sticky: true});
     },
     districtHover: function () {
         return {weight: 3, color: "#ffffff"};

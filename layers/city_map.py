@@ -33,7 +33,8 @@ def city_map(prefix: str, adcode: str, *, overlays: tuple[tuple[str, object, boo
     choropleth = [
         dl.GeoJSON(id=f"{prefix}-districts", url=districts.boundaries_url(adcode),
                    hideout=districts.hideout({}, districts.class_breaks(0)), style={"variable": "cockpit.districtStyle"},
-                   zoomToBounds=False, hoverStyle={"variable": "cockpit.districtHover"}),
+                   zoomToBounds=False, hoverStyle={"variable": "cockpit.districtHover"},
+                   onEachFeature={"variable": "cockpit.districtTooltip"}),
         dl.Polygon(id=f"{prefix}-outline", positions=city_outline(adcode), interactive=False, fill=False,
                    color="#9fe7ff", weight=3, opacity=0.9),
         dl.GeoJSON(id=f"{prefix}-labels", data=districts.labels(districts.city_anchors(adcode), {}, ""),

@@ -79,8 +79,16 @@ def class_breaks(max_value: float, classes: int = len(COLORS)) -> list[int]:
 
 
 def hideout(values: dict[str, float], breaks: list[float], selected: str | None = None,
-            colors: tuple[str, ...] = COLORS) -> dict:
-    return {"values": values, "breaks": breaks, "colors": list(colors), "none": NO_DATA, "selected": selected}
+            colors: tuple[str, ...] = COLORS, tips: dict[str, str] | None = None) -> dict:
+    """What ``cockpit.districtStyle`` reads: values, class breaks and colours, the selected district, and per
+    district the tooltip text under its name (plain text)."""
+    return {"values": values, "breaks": breaks, "colors": list(colors), "none": NO_DATA, "selected": selected,
+            "tips": tips or {}}
+
+
+def tips(title: str, label_doc: dict) -> dict[str, str]:
+    """adcode → "title：value" from :func:`labels`' points, for the district tooltips."""
+    return {f["properties"]["adcode"]: f"{title}：{f['properties']['value']}" for f in label_doc["features"]}
 
 
 def legend_items(breaks: list[float], unit: str, colors: tuple[str, ...] = COLORS) -> list[tuple[str, str]]:

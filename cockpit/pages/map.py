@@ -113,7 +113,7 @@ def refresh_districts(_n, metric, selected):
     labels = dmap.labels(dmap.city_anchors(s.city.adcode), values, m.unit, m.decimals,
                          default=None if metric in ("aqi", "orders_per_10k", "overdue_rate") else 0)
     legend = {"title": m.title, "items": dmap.legend_items(breaks, m.unit, colors)}
-    return dmap.hideout(values, breaks, selected, colors), labels, legend
+    return dmap.hideout(values, breaks, selected, colors, dmap.tips(m.title, labels)), labels, legend
 
 
 @callback(Output("map-events", "data"), Input("map-tick", "n_intervals"), Input("map-map", "bounds"),

@@ -105,14 +105,14 @@ def refresh(_n, viewport_width):
     names = {code: name for code, (_, _, name) in anchors.items()}
     open_by_district = wall_view.per_district(data.states, "open_orders")
     breaks = dmap.class_breaks(max(open_by_district.values(), default=0))
+    labels = dmap.labels(anchors, open_by_district, MAP_UNIT)
     level, text = freshness(*wall_view.newest(data), data.now, s.cockpit.stale_warn_seconds,
                             s.cockpit.stale_alarm_seconds)
     return (
         [fmt(tiles[i]["value"]) for i, *_, fmt in TILES]
         + [tiles[i]["sub"] for i, *_ in TILES]
         + [f"kpi kpi-{tiles[i]['level']}" if tiles[i]["level"] else "kpi" for i, *_ in TILES]
-        + [dmap.hideout(open_by_district, breaks),
-           dmap.labels(anchors, open_by_district, MAP_UNIT),
+        + [dmap.hideout(open_by_district, breaks, tips=dmap.tips("在办工单", labels)), labels,
            dmap.legend("在办工单", dmap.legend_items(breaks, MAP_UNIT)) + [html.Div(dmap.CRS_NOTE, className="legend-note")],
            wall_view.trend_figure(data, s.city.timezone, wall_view.font_px(viewport_width)),
            ranking_rows(wall_view.ranking(wall_view.category_counts(data), top=10), "今日暂无受理"),
