@@ -78,7 +78,7 @@ def order_detail(order_id: str, history: pd.DataFrame, names: dict[str, str], tz
         return [f"工单 {order_id}", "未找到该工单"]
     zone, first = ZoneInfo(tz), history.iloc[0]
     urgent = "紧急" if (history["urgency"] == "urgent").any() else "一般"
-    lines = [f"工单 {order_id}", f"{first['category']} · {first['subcategory']} · {urgent}",
+    lines = [f"工单 {order_id}", " · ".join(part for part in (first["category"], first["subcategory"], urgent) if part),
              f"{names.get(first['district_code'], '未定位')}"]
     content = next((c for c in history["content"] if c), "")
     if content:
@@ -97,9 +97,10 @@ def incident_detail(incident_id: str, history: pd.DataFrame, names: dict[str, st
         return [f"突发事件 {incident_id}", "未找到该事件"]
     zone, last = ZoneInfo(tz), history.iloc[-1]
     grade = next((g for g in reversed(list(history["level"])) if g), "")
+    description = next((d for d in reversed(list(history["description"])) if d), "")
     lines = [f"突发事件 {incident_id}",
              f"{EMERGENCY_TYPE_ZH.get(last['type'], last['type'])} · {LEVEL_ZH.get(grade, '待定级')}",
-             names.get(last["district_code"], "未定位"), f"{last['description']}"]
+             names.get(last["district_code"], "未定位"), *([description] if description else [])]
     for row in history.itertuples(index=False):
         step = f"{_when(row.ts, zone)} {EMERGENCY_STATUS_ZH.get(row.status, row.status)}"
         if len(row.units):

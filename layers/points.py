@@ -46,9 +46,9 @@ def _single(kind: str, row, tz: ZoneInfo) -> dict:
         status = EMERGENCY_STATUS_ZH.get(row.status, str(row.status))
         if row.subcategory:
             category += f" · {LEVEL_ZH.get(row.subcategory, row.subcategory)}"
-    when = _local(row.ts, tz)
-    return {"id": str(row.id), "lines": [f"{KINDS[kind]} {row.id}", f"{when} · {category}",
-                                         f"状态：{status} · {MEANING[kind][int(row.top)]}"]}
+    when, meaning = _local(row.ts, tz), MEANING[kind][int(row.top)]
+    state = status if meaning == status else f"{status} · {meaning}"
+    return {"id": str(row.id), "lines": [f"{KINDS[kind]} {row.id}", f"{when} · {category}", f"状态：{state}"]}
 
 
 def _cluster(kind: str, row) -> dict:
@@ -56,8 +56,16 @@ def _cluster(kind: str, row) -> dict:
     counts = [(rank, int(getattr(row, name))) for rank, name in
               ((4, "red"), (3, "orange"), (2, "yellow"), (1, "blue"), (0, "done"))]
     parts = [f"{MEANING[kind][rank]} {count:,}" for rank, count in counts if count and rank in MEANING[kind]]
-    shares = [[SEVERITY[rank][0], round(count / row.n * 100, 2)] for rank, count in counts if count]
+    shares = _ring([(SEVERITY[rank][0], count) for rank, count in counts if count])
     return {"lines": [f"{KINDS[kind]} {int(row.n):,} 件", " · ".join(parts), "点击放大查看"], "shares": shares}
+
+
+def _ring(parts: list[tuple[str, int]], least: float = 4.0) -> list[list]:
+    """[colour, percent] per part, each at least ``least`` percent so that one overdue order among thousands
+    still shows, scaled to sum to 100 (to two decimals)."""
+    total = sum(count for _, count in parts)
+    raw = [max(least, count / total * 100) for _, count in parts]
+    return [[color, round(share * 100 / sum(raw), 2)] for (color, _), share in zip(parts, raw)]
 
 
 def event_features(orders: pd.DataFrame, incidents: pd.DataFrame, timezone: str) -> dict:
@@ -101,7 +109,9 @@ def viewport_box(bounds, fallback: tuple[float, float, float, float],
     widened by ``margin`` of its size so that a small pan shows no empty edge; ``fallback`` when they are
     missing or not a plausible box (they come from the client: never trusted)."""
     try:
-        (south, west), (north, east) = ((float(a), float(b)) for a, b in bounds)
+        (south, west), (north, east) = bounds
+        if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (south, west, north, east)):
+            return fallback
     except (TypeError, ValueError):
         return fallback
     if not (-90 <= south < north <= 90 and -180 <= west < east <= 180):

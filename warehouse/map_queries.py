@@ -12,6 +12,7 @@ from warehouse.queries import Query
 
 Box = tuple[float, float, float, float]  # west, south, east, north
 MAX_CELLS = 5000
+HISTORY = 30 * 86400  # an order's state is read from its events of the last 30 days, as the wall does
 
 
 def _cells(inner: str, since: int, now: int, box: Box, cell: float, details: str) -> Query:
@@ -38,8 +39,9 @@ _IN_BOX = """ts >= toDateTime({since:UInt32}, 'UTC') AND ts <= toDateTime({now:U
 
 
 def _orders(extra: str = "") -> str:
-    """One row per work order with events in the window and box: x, y (map CRS), severity (4 open past its
-    deadline, 3 open and urgent, 1 open, 0 completed) and its details."""
+    """One row per work order with an event in the window and box: x, y (map CRS), severity (4 open past its
+    deadline, 3 open and urgent, 1 open, 0 completed) and its details. The state is read from the order's events
+    since ``history`` (its deadline comes with its dispatch, which may be older than the window)."""
     return f"""
     SELECT order_id,
            argMax(map_lon, ts) AS x, argMax(map_lat, ts) AS y, min(ts) AS first_ts,
@@ -50,17 +52,20 @@ def _orders(extra: str = "") -> str:
            multiIf(last_status IN ('completed', 'visited'), 0,
                    deadline_s > 0 AND deadline_s < {{now:UInt32}}, 4, is_urgent, 3, 1) AS severity{extra}
     FROM hotline_events
-    WHERE {_IN_BOX} AND isNotNull(map_lon)
+    WHERE ts >= toDateTime({{history:UInt32}}, 'UTC') AND ts <= toDateTime({{now:UInt32}}, 'UTC')
+      AND isNotNull(map_lon)
+      AND order_id IN (SELECT order_id FROM hotline_events WHERE {_IN_BOX})
     GROUP BY order_id"""
 
 
 def order_clusters(since: int, now: int, box: Box, cell: float) -> Query:
     """Work orders with events in [since, now] inside ``box``, by cell (severity as :func:`_orders`).
     Columns: gx, gy, n, lon, lat, top (the highest severity), red, orange, yellow, blue, done, and of a cell's
-    (first) order: id, ts (received), category, subcategory, status."""
+    (first) order: id, ts (its first event in 30 days: its receipt), category, subcategory, status."""
     details = ("any(order_id) AS id, any(first_ts) AS ts, any(order_category) AS category, "
                "any(order_subcategory) AS subcategory, any(last_status) AS status")
-    return _cells(_orders(), since, now, box, cell, details)
+    sql, params = _cells(_orders(), since, now, box, cell, details)
+    return sql, {**params, "history": now - HISTORY}
 
 
 def h3_parent_masks(resolution: int) -> tuple[int, int]:
@@ -89,7 +94,7 @@ ORDER BY n DESC
 LIMIT {MAX_CELLS}"""
     west, south, east, north = box
     return sql, {"since": since, "now": now, "west": west, "south": south, "east": east, "north": north,
-                 "keep": keep, "add": add}
+                 "keep": keep, "add": add, "history": now - HISTORY}
 
 
 def incident_clusters(since: int, now: int, box: Box, cell: float) -> Query:
@@ -129,15 +134,13 @@ ORDER BY district"""
 
 
 def _latest(table: str, columns: tuple[str, ...], since: int, now: int) -> Query:
-    values = ",\n       ".join(f"argMax({c}, ts) AS {c}" for c in columns)
+    """Each station's newest reading in the window, whole (a metric missing from it stays missing)."""
     sql = f"""
-SELECT station_id, any(station_type) AS station_type, max(ts) AS reading_ts,
-       {values},
-       argMax(map_lon, ts) AS lon, argMax(map_lat, ts) AS lat
+SELECT station_id, station_type, ts AS reading_ts, {", ".join(columns)}, map_lon AS lon, map_lat AS lat
 FROM {table}
 WHERE ts >= toDateTime({{since:UInt32}}, 'UTC') AND ts <= toDateTime({{now:UInt32}}, 'UTC')
-GROUP BY station_id
-ORDER BY station_id"""
+ORDER BY station_id, ts DESC, event_id
+LIMIT 1 BY station_id"""
     return sql, {"since": since, "now": now}
 
 
