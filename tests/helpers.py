@@ -1,6 +1,7 @@
-"""Helpers shared by the integration tests: simulated events, publishing, waiting."""
+"""Helpers shared by the integration tests: simulated events, publishing, ingesting, waiting."""
 from __future__ import annotations
 
+import threading
 import time
 import uuid
 
@@ -57,3 +58,23 @@ def wait_until(predicate, timeout: float, interval: float = 0.3) -> bool:
             return True
         time.sleep(interval)
     return predicate()
+
+
+def ingest_until_committed(settings, warehouse, ends: dict[str, dict[int, int]], timeout: float = 90) -> None:
+    """Run ingest on ``settings``' topics until its group has committed up to ``ends`` (topic → {partition:
+    offset after the last message}) on every one, then stop it. (tansu 0.6's ListOffsets(latest) is wrong, so
+    the ends come from the producer's acknowledgements.)"""
+    from streams.ingest import run_ingest
+    from streams.kafka_io import committed_offsets
+
+    stop = threading.Event()
+    worker = threading.Thread(target=run_ingest, args=(settings, warehouse, stop, list(ends)))
+    worker.start()
+    try:
+        caught_up = lambda: all(committed_offsets(settings.kafka.bootstrap, settings.kafka.group_id, topic) == end  # noqa: E731
+                                for topic, end in ends.items())
+        assert wait_until(caught_up, timeout), f"ingest did not catch up with {', '.join(ends)} in {timeout}s"
+    finally:
+        stop.set()
+        worker.join(30)
+    assert not worker.is_alive()

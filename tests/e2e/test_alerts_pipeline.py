@@ -2,7 +2,6 @@
 → one evaluation cycle finds each alert exactly once, a second cycle re-fires without duplicating, and an
 unacknowledged red or orange alert escalates on time."""
 import datetime as dt
-import threading
 import uuid
 from pathlib import Path
 
@@ -11,9 +10,7 @@ import msgspec
 from alerts import store
 from alerts.engine import evaluate
 from alerts.rules import load_rules
-from streams.ingest import run_ingest
-from streams.kafka_io import committed_offsets
-from tests.helpers import publish_raw, unique_topic, wait_until
+from tests.helpers import ingest_until_committed, publish_raw, unique_topic
 
 ROOT = Path(__file__).resolve().parents[2]
 CST = dt.timezone(dt.timedelta(hours=8))
@@ -77,15 +74,7 @@ def test_each_shipped_rule_fires_once_through_the_whole_pipeline_and_escalates_o
             for name, events in families.items()}
     settings = settings_for(**{"kafka.bootstrap": broker.bootstrap, "kafka.group_id": f"g-{uuid.uuid4().hex[:6]}",
                                "ingest.batch_seconds": 0.2, "ingest.topics": ",".join(topics.values())})
-    stop = threading.Event()
-    worker = threading.Thread(target=run_ingest, args=(settings, warehouse, stop))
-    worker.start()
-    try:
-        assert wait_until(lambda: all(committed_offsets(broker.bootstrap, settings.kafka.group_id, topics[n]) == ends[n]
-                                      for n in families), timeout=90)
-    finally:
-        stop.set()
-        worker.join(30)
+    ingest_until_committed(settings, warehouse, {topics[n]: ends[n] for n in families})
     assert int(warehouse.scalar("SELECT count() FROM rejects")) == 0
 
     rules = load_rules(ROOT / "config" / "alerts.yaml")

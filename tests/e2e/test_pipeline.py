@@ -1,35 +1,21 @@
 """Simulator → real broker → ingest → warehouse (both backends): exact counts, also after redelivery."""
 import datetime as dt
-import threading
 import uuid
 
 import msgspec
 import pandas as pd
 import pytest
 
-from streams.ingest import run_ingest
-from streams.kafka_io import CLIENTS, committed_offsets
+from streams.kafka_io import CLIENTS
 from warehouse import queries as q
-from tests.helpers import as_messages, publish_raw, simulated_events, unique_topic, wait_until
+from tests.helpers import as_messages, ingest_until_committed, publish_raw, simulated_events, unique_topic
 
 BAD = [(None, b"not json at all"), ("k", b"[1, 2, 3]"),
        ("k", b'{"event_id": "x", "schema": "hotline.v9", "ts": 0}')]
 
 
 def ingest_all(settings, warehouse, topic, ends: dict[int, int], timeout: float = 90) -> None:
-    """Run ingest until its group has committed up to ``ends`` on every partition (lag 0), then stop it.
-
-    (Lag is measured against the producer's acknowledged offsets: tansu 0.6's ListOffsets(latest) is wrong.)"""
-    stop = threading.Event()
-    worker = threading.Thread(target=run_ingest, args=(settings, warehouse, stop, [topic]))
-    worker.start()
-    try:
-        caught_up = lambda: committed_offsets(settings.kafka.bootstrap, settings.kafka.group_id, topic) == ends  # noqa: E731
-        assert wait_until(caught_up, timeout), f"ingest did not catch up with {topic} in {timeout}s"
-    finally:
-        stop.set()
-        worker.join(30)
-    assert not worker.is_alive()
+    ingest_until_committed(settings, warehouse, {topic: ends}, timeout)
 
 
 def counts(warehouse):
@@ -118,15 +104,7 @@ def test_all_four_families_through_the_broker_land_in_their_tables(broker, wareh
     ends = {name: publish_raw(broker.bootstrap, topics[name], messages) for name, messages in families.items()}
     settings = settings_for(**{"kafka.bootstrap": broker.bootstrap, "kafka.group_id": f"g-{uuid.uuid4().hex[:6]}",
                                "ingest.batch_seconds": 0.2, "ingest.topics": ",".join(topics.values())})
-    stop = threading.Event()
-    worker = threading.Thread(target=run_ingest, args=(settings, warehouse, stop))
-    worker.start()
-    try:
-        assert wait_until(lambda: all(committed_offsets(broker.bootstrap, settings.kafka.group_id, topics[n]) == ends[n]
-                                      for n in families), timeout=90)
-    finally:
-        stop.set()
-        worker.join(30)
+    ingest_until_committed(settings, warehouse, {topics[n]: ends[n] for n in families})
     count = lambda table: int(warehouse.scalar(f"SELECT uniqExact(event_id) FROM {table}"))  # noqa: E731
     assert count("hotline_events") == len(families["hotline"])
     assert count("emergency_events") == 3
