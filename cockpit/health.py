@@ -11,6 +11,8 @@ from cockpit.runtime import current
 from warehouse import WarehouseError
 from warehouse import queries as q
 
+INGEST_WINDOW = 300  # seconds of ingest_stats looked at: a few of its windows
+
 
 def health_report(rows: int, newest_event: float | None, newest_ingest: float | None, now: float,
                   warn_after: float, alarm_after: float) -> dict:
@@ -18,6 +20,19 @@ def health_report(rows: int, newest_event: float | None, newest_ingest: float | 
     return {"status": "ok" if level == "ok" else "degraded", "warehouse": "ok", "freshness": level, "rows": rows,
             "newest_event_age_s": None if newest_event is None else round(now - newest_event, 1),
             "newest_ingest_age_s": None if newest_ingest is None else round(now - newest_ingest, 1)}
+
+
+def ingest_report(partitions: pd.DataFrame, now: float) -> dict:
+    """Per topic, from ingest_stats' newest windows (warehouse.queries.ingest_partitions): the consumer lag
+    summed over partitions, rows/s, the newest event's age and how long ago ingest last reported."""
+    topics = {}
+    for topic, group in partitions.groupby("topic"):
+        newest = group["newest_event"].dropna()
+        topics[str(topic)] = {
+            "lag": int(group["lag"].fillna(0).sum()), "rows_per_s": round(float(group["rows_per_s"].sum()), 1),
+            "newest_event_age_s": round(now - pd.Timestamp(newest.max()).timestamp(), 1) if len(newest) else None,
+            "reported_age_s": round(now - pd.Timestamp(group["observed"].max()).timestamp(), 1)}
+    return {"lag": sum(t["lag"] for t in topics.values()), "topics": topics}
 
 
 def register(server: Flask) -> None:
@@ -32,5 +47,7 @@ def register(server: Flask) -> None:
         rows = int(df["rows"].iloc[0])
         newest = [pd.Timestamp(df[col].iloc[0]).timestamp() if rows else None
                   for col in ("newest_event", "newest_ingest")]
-        report = health_report(rows, *newest, time.time(), c.stale_warn_seconds, c.stale_alarm_seconds)
+        now = time.time()
+        report = health_report(rows, *newest, now, c.stale_warn_seconds, c.stale_alarm_seconds)
+        report["ingest"] = ingest_report(q.run(rt.warehouse, q.ingest_partitions(int(now) - INGEST_WINDOW)), now)
         return jsonify(report), 200
