@@ -16,7 +16,7 @@ from pathlib import Path
 
 from alerts.engine import run_alerts
 from alerts.rules import load_rules
-from cockpit.serve import WebServer
+from cockpit.serve import WebServer, run_gunicorn, workers
 from config.settings import ROOT, Settings
 from streams.broker import EmbeddedBroker
 from streams.ingest import run_ingest
@@ -81,16 +81,9 @@ def run_demo(settings: Settings) -> int:
 
 
 def run_serve(settings: Settings) -> int:
-    supervisor = Supervisor()
-    supervisor.handle_signals()
-    warehouse = connect(settings.warehouse.url)
-    migrate(warehouse)
-    web = WebServer(settings, warehouse).start()
-    print(f"cockpit: {web.url}/wall", flush=True)
-    try:
-        return supervisor.wait()
-    finally:
-        web.stop()
+    print(f"cockpit: http://{settings.cockpit.host}:{settings.cockpit.port}/wall "
+          f"({workers(settings)} worker(s) × {settings.cockpit.threads} threads, gunicorn)", flush=True)
+    return run_gunicorn(settings)
 
 
 def run_alerts_job(settings: Settings) -> int:

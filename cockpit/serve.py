@@ -1,26 +1,32 @@
-"""Running the cockpit web server, alone (``serve``) or as one part of the demo process."""
+"""Serving the cockpit: in-process under waitress (the demo, and a single chDB process), or as ``serve`` under
+gunicorn with several worker processes (a ClickHouse server warehouse: each worker has its own connection)."""
 from __future__ import annotations
 
 import logging
 import threading
 
-from werkzeug.serving import make_server
+from gunicorn.app.base import BaseApplication
+from waitress.server import create_server
 
 from cockpit.app import create_app
 from config.settings import Settings
-from warehouse import Warehouse
+from warehouse import Warehouse, connect
+from warehouse.migrations import migrate
+from warehouse.url import parse_warehouse_url
 
 log = logging.getLogger(__name__)
 
 
 class WebServer:
-    """A threaded WSGI server for the Dash app that can be stopped from another thread."""
+    """The Dash app under waitress's thread pool, in this process; can be stopped from another thread."""
 
     def __init__(self, settings: Settings, warehouse: Warehouse):
         app = create_app(settings, warehouse)
-        self._server = make_server(settings.cockpit.host, settings.cockpit.port, app.server, threaded=True)
-        self.url = f"http://{settings.cockpit.host}:{self._server.server_port}"
-        self._thread = threading.Thread(target=self._server.serve_forever, name="web", daemon=True)
+        c = settings.cockpit
+        self._server = create_server(app.server, host=c.host, port=c.port, threads=c.threads,
+                                     ident="cockpit", clear_untrusted_proxy_headers=True)
+        self.url = f"http://{c.host}:{self._server.effective_port}"
+        self._thread = threading.Thread(target=self._server.run, name="web", daemon=True)
 
     def start(self) -> "WebServer":
         self._thread.start()
@@ -28,5 +34,47 @@ class WebServer:
         return self
 
     def stop(self) -> None:
-        self._server.shutdown()
+        self._server.close()
         self._thread.join(timeout=5)
+
+
+def workers(settings: Settings) -> int:
+    """Worker processes for ``serve``: chDB holds its data for one process only, so one with chDB."""
+    return 1 if _embedded(settings) else settings.cockpit.workers
+
+
+class Gunicorn(BaseApplication):
+    """``serve``: gunicorn's pre-fork server; each worker builds its own app and warehouse connection."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        super().__init__()
+
+    def load_config(self):
+        c = self.settings.cockpit
+        for key, value in {"bind": f"{c.host}:{c.port}", "workers": workers(self.settings), "threads": c.threads,
+                           "worker_class": "gthread", "timeout": 60, "graceful_timeout": 15,
+                           "accesslog": None, "errorlog": "-", "proc_name": "cockpit"}.items():
+            self.cfg.set(key, value)
+
+    def load(self):
+        warehouse = connect(self.settings.warehouse.url)
+        if _embedded(self.settings):  # the one worker owns chDB's data: it migrates it
+            migrate(warehouse)
+        return create_app(self.settings, warehouse).server
+
+
+def _embedded(settings: Settings) -> bool:
+    return parse_warehouse_url(settings.warehouse.url).kind == "chdb"
+
+
+def run_gunicorn(settings: Settings) -> int:
+    if _embedded(settings) and settings.cockpit.workers > 1:
+        log.warning("chDB serves one process: 1 worker (with %d threads) instead of %d",
+                    settings.cockpit.threads, settings.cockpit.workers)
+    if not _embedded(settings):  # once, before the workers start (chDB must not be opened before the fork)
+        warehouse = connect(settings.warehouse.url)
+        migrate(warehouse)
+        warehouse.close()
+    Gunicorn(settings).run()
+    return 0

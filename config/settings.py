@@ -157,6 +157,8 @@ KEYS: tuple[Key, ...] = (
     Key("alerts", "sender", str, "cockpit@city.example", "CAP 1.2 <sender> of exported alerts"),
     Key("cockpit", "host", str, "127.0.0.1", "address the web server binds"),
     Key("cockpit", "port", int, 8050, "port of the web server", minimum=1),
+    Key("cockpit", "workers", int, 2, "worker processes of 'serve' (gunicorn); 1 with a chDB warehouse", minimum=1),
+    Key("cockpit", "threads", int, 8, "threads per worker (and of the demo's in-process server)", minimum=1),
     Key("cockpit", "refresh_seconds", float, 5.0, "how often screens refresh", minimum=1),
     Key("cockpit", "stale_warn_seconds", int, 120, "data older than this turns the freshness badge amber", minimum=1),
     Key("cockpit", "stale_alarm_seconds", int, 600, "data older than this turns it red", minimum=1),

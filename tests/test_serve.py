@@ -1,0 +1,58 @@
+"""`python run_cockpit.py serve` as an operator runs it: gunicorn with N worker processes on the ClickHouse
+server, one worker on chDB (it holds its data for one process), /healthz answering, SIGTERM leaving nothing."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import urllib.request
+import uuid
+from pathlib import Path
+
+import pytest
+
+from streams.broker import free_port
+from tests.helpers import wait_until
+from tests.test_demo import children
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def serve(warehouse_url: str, workers: int) -> tuple[subprocess.Popen, int]:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COCKPIT_")}
+    env.update(COCKPIT_WAREHOUSE_URL=warehouse_url, COCKPIT_COCKPIT_PORT=str(port),
+               COCKPIT_COCKPIT_WORKERS=str(workers))
+    proc = subprocess.Popen([sys.executable, "run_cockpit.py", "serve"], cwd=ROOT, env=env, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    return proc, port
+
+
+def healthz(port: int) -> dict | None:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as r:
+            return json.loads(r.read())
+    except OSError:
+        return None
+
+
+@pytest.mark.parametrize("backend, workers, expected", [("clickhouse", 3, 3), ("chdb", 3, 1)])
+def test_serve_runs_gunicorn_workers_and_stops_on_sigterm(backend, workers, expected, clickhouse_hostport, tmp_path):
+    url = (f"clickhouse://default:@{clickhouse_hostport}/serve_{uuid.uuid4().hex[:8]}" if backend == "clickhouse"
+           else f"chdb://{tmp_path}/wh")
+    proc, port = serve(url, workers)
+    try:
+        assert wait_until(lambda: healthz(port) is not None, timeout=60), proc.stdout.read() if proc.poll() else ""
+        report = healthz(port)
+        assert report["warehouse"] == "ok" and report["rows"] == 0 and report["ingest"] == {"lag": 0, "topics": {}}
+        assert wait_until(lambda: len(children(proc.pid)) == expected, timeout=30)
+        workers_pids = children(proc.pid)
+        proc.send_signal(signal.SIGTERM)
+        out, _ = proc.communicate(timeout=30)
+        assert proc.returncode == 0, out
+        assert "Starting gunicorn" in out and f"{expected} worker(s)" in out
+        assert not [pid for pid in workers_pids if Path(f"/proc/{pid}").exists()]
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
