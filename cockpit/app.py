@@ -7,7 +7,7 @@ import dash
 from dash import Dash, html
 from flask import redirect
 
-from cockpit import health, runtime
+from cockpit import alerts_feed, health, runtime
 from config.settings import Settings
 from warehouse import Warehouse
 
@@ -23,4 +23,5 @@ def create_app(settings: Settings, warehouse: Warehouse) -> Dash:
     app.layout = html.Div(dash.page_container)
     app.server.add_url_rule("/", "home", lambda: redirect("/wall"))
     health.register(app.server)
+    alerts_feed.register(app.server)
     return app
