@@ -62,13 +62,15 @@ def _change(snapshot: dict, action: Action, logged: list, snapshots: list, **fie
 
 
 def evaluate(wh: Warehouse, rules: list[Rule], now: float, *, escalate_after_minutes: float) -> Cycle:
+    """One cycle. The rules' queries run first; the active alerts are read only after them, just before the
+    decisions are written, so that an action a person takes meanwhile is kept rather than overwritten."""
     started = time.perf_counter()
     cycle = Cycle()
-    active = {(r["rule_id"], r["subject_id"]): dict(r) for r in store.current(wh, active_only=True).to_dict("records")}
+    results = [(rule, run(wh, condition(rule, int(now)))) for rule in rules]
+    active = {(r["rule_id"], r["subject_id"]): r for r in store.current(wh, active_only=True).to_dict("records")}
     logged: list[tuple[Action, str, Alert]] = []
     snapshots: list[dict] = []
-    for rule in rules:
-        firing = run(wh, condition(rule, int(now)))
+    for rule, firing in results:
         seen = set()
         for row in firing.itertuples(index=False):
             seen.add(row.subject_id)

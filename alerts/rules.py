@@ -4,7 +4,7 @@ Kinds and what they watch (each rule has a severity red / orange / yellow / blue
 
 ``threshold`` (station)
     A station metric against a value — every reading of the last ``for_minutes`` meets it, at least
-    ``min_readings`` of them (AQI > 150 for 2 hours) — or, with ``for_minutes: 0``, the newest reading of the
+    ``min_readings`` of them, the first far enough back to span the window (AQI > 150 for 2 hours) — or, with ``for_minutes: 0``, the newest reading of the
     last ``max_age_minutes`` does (ponding ≥ 15 cm, water class worse than Ⅲ). Instead of a value, ``states``
     matches the state ingest derived from the station's own thresholds (river ≥ 警戒水位: over_warning).
 ``surge`` (district)
@@ -19,6 +19,8 @@ Kinds and what they watch (each rule has a severity red / orange / yellow / blue
 """
 from __future__ import annotations
 
+import math
+import re
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -111,13 +113,13 @@ def parse_rule(row: Any) -> Rule:
     for key in ("id", "name"):
         if not isinstance(row.get(key), str) or not row[key].strip():
             raise ValueError(f"{key} must be a non-empty string")
-    if not all(c.isalnum() or c in "-_" for c in row["id"]) or len(row["id"]) > 64:
+    if not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", row["id"]):
         raise ValueError(f"id {row['id']!r} may hold only letters, digits, - and _ (at most 64)")
     if row.get("severity") not in SEVERITIES:
         raise ValueError(f"severity {row.get('severity')!r} is not one of {', '.join(SEVERITIES)}")
     subject = row.get("subject", SUBJECTS[kind])
     if subject != SUBJECTS[kind]:
-        raise ValueError(f"a {kind} rule watches a {SUBJECTS[kind]}, not a {subject!r}")
+        raise ValueError(f"{kind} rules watch one {SUBJECTS[kind]} each, not {subject!r}")
     values = {key: _typed(key, row[key]) for key in row if key not in ("kind", "subject")}
     rule = Rule(kind=kind, subject=subject, **values)
     _CHECKS[kind](rule)
@@ -135,7 +137,7 @@ def _typed(key: str, value: Any) -> Any:
         if not isinstance(value, str):
             raise ValueError(f"{key} must be a string, got {value!r}")
         return value.strip()
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         raise ValueError(f"{key} must be a number, got {value!r}")
     if kind == "int" and not float(value).is_integer():
         raise ValueError(f"{key} must be a whole number, got {value!r}")
@@ -155,6 +157,8 @@ def _threshold(r: Rule) -> None:
             raise ValueError(f"states are water stations' ({', '.join(WATER_STATES)})")
         if r.op or r.value is not None:
             raise ValueError("give either states or op and value, not both")
+        if r.for_minutes:
+            raise ValueError("states watch the newest reading: for_minutes must be 0")
         if r.metric and r.metric not in SOURCES[r.source]:
             raise ValueError(f"metric {r.metric!r} is not a {r.source} metric ({', '.join(SOURCES[r.source])})")
     else:

@@ -28,9 +28,11 @@ def threshold(rule: Rule, now: int) -> Query:
     table, metric = TABLES[rule.source], identifier(rule.metric) if rule.metric else ""
     params = {"types": list(rule.station_types), "now": now}
     if rule.for_minutes:  # every reading of the window, at least min_readings of them
-        params.update(since=now - int(rule.for_minutes * 60), least=rule.min_readings, value=rule.value)
+        window = int(rule.for_minutes * 60)
+        params.update(since=now - window, least=rule.min_readings, value=rule.value,
+                      spans=now - window * (rule.min_readings - 1) // rule.min_readings)
         value = f"{_WORST[rule.op]}({metric})"
-        having = (f"uniqExact(event_id) >= {{least:UInt32}} "
+        having = (f"uniqExact(event_id) >= {{least:UInt32}} AND min(ts) <= toDateTime({{spans:UInt32}}, 'UTC') "
                   f"AND {_ALL[rule.op]}({metric}) {rule.op} {{value:Float64}}")
         detail = f"concat('近{rule.for_minutes:g}分钟 ', toString(uniqExact(event_id)), ' 个读数均满足条件')"
         where = f"isNotNull({metric})"
@@ -99,7 +101,7 @@ def _incidents(value: str, having: str) -> str:
     return f"""
 SELECT incident_id AS subject_id, any(type) AS subject_name, toFloat64({value}) AS value,
        argMax(district_code, ts) AS district_code, argMax(map_lon, ts) AS lon, argMax(map_lat, ts) AS lat,
-       argMax(description, ts) AS detail
+       argMaxIf(description, ts, description != '') AS detail
 FROM emergency_events
 WHERE ts > toDateTime({{history:UInt32}}, 'UTC') AND ts <= toDateTime({{now:UInt32}}, 'UTC')
 GROUP BY incident_id
