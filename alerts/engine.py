@@ -109,12 +109,13 @@ def evaluate(wh: Warehouse, rules: list[Rule], now: float, *, escalate_after_min
     return cycle
 
 
-def run_alerts(settings, warehouse: Warehouse, rules: list[Rule], stop: threading.Event) -> None:
-    """Evaluate every ``alerts.interval_seconds`` until ``stop``."""
+def run_alerts(settings, warehouse: Warehouse, rules: list[Rule], stop: threading.Event, *,
+               delay: float = 0.0) -> None:
+    """Evaluate every ``alerts.interval_seconds`` until ``stop``, the first time after ``delay`` seconds."""
     a = settings.alerts
-    while not stop.is_set():
+    while not stop.wait(delay):
+        delay = a.interval_seconds
         cycle = evaluate(warehouse, rules, time.time(), escalate_after_minutes=a.escalate_after_minutes)
         log.info("alerts evaluated", extra={"fields": {
             "opened": cycle.opened, "refired": cycle.refired, "resolved": cycle.resolved,
             "escalated": cycle.escalated, "ms": round(cycle.seconds * 1000)}})
-        stop.wait(a.interval_seconds)

@@ -75,7 +75,9 @@ def run_demo(settings: Settings) -> int:
         stack.callback(web.stop)
         supervisor.spawn("ingest", run_ingest, settings, warehouse)
         supervisor.spawn("simulator", partial(run_simulator, scenarios=scenarios), settings)
-        supervisor.spawn("alerts", run_alerts, settings, warehouse, rules)
+        # first cycle once the back-fill is in: not competing with it for the one chDB process
+        supervisor.spawn("alerts", partial(run_alerts, delay=settings.alerts.interval_seconds), settings, warehouse,
+                         rules)
         print(f"城市运行一网统管 cockpit: {web.url}/wall   (Ctrl-C to stop)", flush=True)
         return supervisor.wait()
 

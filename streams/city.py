@@ -3,8 +3,9 @@ merged in event-time order and published to their topics — optionally recorded
 ``replay``, and mixed with malformed messages to exercise ingest.
 
 The simulated clock starts ``simulate.backfill_hours`` back. With ``simulate.speed`` 0 that history is published
-at once; with a speed X it plays at X× the wall clock (60: an hour a minute) until it reaches now. Then the city
-keeps pace with the wall clock: it never runs ahead, since ingest rejects events from the future.
+at once, the newest hour first (so screens are live at once; the warehouse orders by event time, not arrival);
+with a speed X it plays at X× the wall clock (60: an hour a minute) until it reaches now. Then the city keeps
+pace with the wall clock: it never runs ahead, since ingest rejects events from the future.
 """
 from __future__ import annotations
 
@@ -151,6 +152,14 @@ def run_simulator(settings, stop: threading.Event, *, scenarios: tuple[Scenario,
              extra={"fields": {"scenarios": ",".join(f"{x.name}:{x.district}" for x in scenarios)}})
     caught_up = False
     try:
+        if not s.speed:  # history at once, the newest hour first: the screens are live while the rest arrives
+            history = []
+            while city.now < wall_start and not stop.is_set():  # in hour chunks, so that Ctrl-C is prompt
+                history.append(city.advance(min(wall_start, city.now + HOUR)))
+            for chunk in reversed(history):
+                if stop.is_set():
+                    break
+                publisher.send(chunk)
         while not stop.is_set():
             target = sim_time(time.time(), wall_start, start, s.speed)
             while city.now < target and not stop.is_set():  # in hour chunks, so that Ctrl-C is prompt

@@ -88,6 +88,7 @@ class HotlineSimulator:
         self._pending: list[tuple[float, int, _Order]] = []  # (time, tie-break, order) of each next step
         self._seq = 0
         self._minute: tuple[int, list[_Order]] = (-1, [])
+        self._day: tuple[int, str] = (-1, "")
         self._codes = districts.codes
         self._code_weights = list(accumulate(DISTRICT_WEIGHT.get(c, 1.0) for c in districts.codes))
         self._cats = list(CATEGORIES)
@@ -101,6 +102,13 @@ class HotlineSimulator:
         self._polygons = dict(zip(districts.codes, districts.geometries))
         for geom in districts.geometries:
             shapely.prepare(geom)
+
+    def _local_day(self, t: float) -> str:
+        """YYYYMMDD of t in local time, computed once per hour (time zones change on whole hours here)."""
+        hour = int(t // 3600)
+        if self._day[0] != hour:
+            self._day = (hour, dt.datetime.fromtimestamp(t, self.tz).strftime("%Y%m%d"))
+        return self._day[1]
 
     def _hour_factor(self, t: float) -> float:
         return HOURLY[dt.datetime.fromtimestamp(t, self.tz).hour]
@@ -135,8 +143,7 @@ class HotlineSimulator:
         subcategory, text = r.choice(SURGE_SUBCATEGORIES.get(category, subs) if surge else subs)
         code = code or r.choices(self._codes, cum_weights=self._code_weights)[0]
         lon, lat = random_point(r, self._polygons[code])
-        day = dt.datetime.fromtimestamp(t, self.tz).strftime("%Y%m%d")
-        order_id = f"WO{day}{r.getrandbits(40):010X}"
+        order_id = f"WO{self._local_day(t)}{r.getrandbits(40):010X}"
         order = _Order(order_id=order_id, urgent=r.random() < 0.06, category=category, subcategory=subcategory,
                        department=department, content=f"{self.districts.names[code]}：{text}",
                        channel=r.choices(self._channels, cum_weights=self._channel_weights)[0], district=code,
@@ -200,7 +207,10 @@ class HotlineSimulator:
             end = min((minute + 1) * 60.0, until)
             for order in self._arrivals(minute):
                 if t < order.received <= end:
-                    self._schedule(order)
+                    if order.plan[-1][0] <= self.emit_after:  # lived and ended in the lead-in: nothing to tell
+                        order.emitted = len(order.plan)
+                    else:
+                        self._schedule(order)
             while self._pending and self._pending[0][0] <= end:
                 _, seq, order = heapq.heappop(self._pending)
                 at, status = order.plan[order.emitted]
