@@ -189,9 +189,11 @@ def test_undispatched_means_no_event_but_the_report_before_the_due_time():
     assert "countIf(status != 'reported') = 0 AND min(ts) <= toDateTime({due:UInt32}, 'UTC')" in sql
 
 
-def test_backlog_counts_open_orders_past_their_deadline_per_department():
+def test_backlog_counts_dispatches_past_their_deadline_less_completed_orders_per_department():
     sql, _ = alert_sql.condition(rule("backlog", above=5), NOW)
-    assert re.findall(r"\bFROM (\w+)", sql) == ["hotline_events"]
-    assert "last_status NOT IN ('completed', 'visited') AND deadline_s > 0 AND deadline_s < {now:UInt32}" in sql
-    assert "HAVING count() > {above:UInt32}" in sql
-    assert "GROUP BY order_id" in sql  # one row per order: a redelivered event counts once
+    assert re.findall(r"\bFROM (\w+)", sql) == ["hotline_events", "hotline_events"]
+    assert "status = 'dispatched'" in sql and "assumeNotNull(deadline) < toDateTime({now:UInt32}, 'UTC')" in sql
+    assert "order_id NOT IN (" in sql and "status IN ('completed', 'visited')" in sql
+    assert "HAVING uniqExact(order_id) > {above:UInt32}" in sql  # a redelivered event counts once
+
+
