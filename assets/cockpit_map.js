@@ -61,7 +61,7 @@ window.cockpit = Object.assign({}, window.cockpit, {
             layer = L.marker(latlng, {icon: L.divIcon({className: "event-incident-icon", html: mark,
                                                        iconSize: [16, 16]})});
         } else {
-            layer = L.circleMarker(latlng, {radius: p.radius, color: "#ffffff", weight: 1.2, fillColor: p.color,
+            layer = L.circleMarker(latlng, {pane: "pointPane", radius: p.radius, color: "#ffffff", weight: 1.2, fillColor: p.color,
                                             fillOpacity: p.top === 0 ? 0.55 : 0.95});
         }
         layer.bindTooltip(window.cockpit.tooltipText(p.lines), {className: "map-tip", direction: "top"});

@@ -19,7 +19,7 @@ window.cockpit = Object.assign({}, window.cockpit, {
         let marker;
         if (p.family === "water") {
             marker = L.circleMarker(latlng, {
-                radius: 6, fillColor: p.color, fillOpacity: 0.95, color: outline, weight: 1.5, opacity: 1,
+                pane: "pointPane", radius: 6, fillColor: p.color, fillOpacity: 0.95, color: outline, weight: 1.5, opacity: 1,
                 dashArray: p.silent ? "3 2" : null,
             });
         } else {

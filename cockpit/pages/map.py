@@ -65,6 +65,9 @@ def layout(metric: str = "open_orders", district: str = "", **_query) -> html.Di
                     dcc.RadioItems(id="map-metric", className="metric-choice", value=metric,
                                    options=[{"label": m.title, "value": k} for k, m in offered.items()]),
                 ]),
+                html.Div(className="panel", children=[html.Div("选中", className="panel-title"),
+                                                      html.Div(id="map-info", className="info",
+                                                               children="点击区县或事件查看详情")]),
                 html.Div(className="panel", children=[
                     html.Div("网格指标", className="panel-title"),
                     dcc.RadioItems(id="map-grid-value", className="metric-choice", value="n",
@@ -72,9 +75,6 @@ def layout(metric: str = "open_orders", district: str = "", **_query) -> html.Di
                 ]),
                 html.Div(className="panel", children=[html.Div("图例", className="panel-title"),
                                                       html.Div(id="map-legends", className="legends")]),
-                html.Div(className="panel", children=[html.Div("选中", className="panel-title"),
-                                                      html.Div(id="map-info", className="info",
-                                                               children="点击区县或事件查看详情")]),
             ]),
         ]),
         dcc.Store(id="map-selected", data=district),
@@ -179,9 +179,9 @@ def legends(shown, district_legend, grid_legend):
     return [html.Div(block, className="legend-block") for block in blocks]
 
 
-@callback(Output("map-selected", "data"), Input("map-districts", "clickData"), State("map-selected", "data"),
-          prevent_initial_call=True)
-def select_district(feature, selected):
+@callback(Output("map-selected", "data"), Input("map-districts", "n_clicks"), State("map-districts", "clickData"),
+          State("map-selected", "data"), prevent_initial_call=True)
+def select_district(_clicks, feature, selected):
     """Click a district to select it (the input drill-downs use), click it again to clear."""
     code = ((feature or {}).get("properties") or {}).get("adcode")
     if code not in dmap.city_anchors(current().settings.city.adcode):  # client input
@@ -190,8 +190,8 @@ def select_district(feature, selected):
 
 
 @callback(Output("map-info", "children"), Output("map-map", "viewport"), Input("map-selected", "data"),
-          Input("map-events", "clickData"), State("map-map", "zoom"), prevent_initial_call=True)
-def show_info(selected, event, zoom):
+          Input("map-events", "n_clicks"), State("map-events", "clickData"), State("map-map", "zoom"))
+def show_info(selected, _clicks, event, zoom):
     """The selected district's metrics, or the clicked event's timeline; a clicked cluster zooms in."""
     rt = current()
     s = rt.settings
