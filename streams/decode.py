@@ -6,6 +6,11 @@ it is a C extension that validates while parsing). Reason codes:
 ``bad_type``, ``bad_value`` (not one of the allowed values), ``out_of_range`` (time, location, limits),
 ``unknown_station`` (a sensor not in config/stations.yaml: kept, replayable once registered), and
 ``decode_error`` should the decoder itself fail (kept for replay after a fix, never a crash).
+
+Rows are lists in the order of :data:`COLUMNS`, built without naming each value so that a batch goes to the
+warehouse by one transposition (names cost a dict per event, and a lookup per value to take it apart
+again): an event row is its family's fields, then its Kafka position, then its place, appended last because
+places are resolved per batch. :meth:`Decoder.decode_batch` names them for readers.
 """
 from __future__ import annotations
 
@@ -27,9 +32,26 @@ from streams.districts import DistrictIndex
 from streams.stations import Registry, Station
 from streams.water_quality import ITEMS, sample_class
 from streams.kafka_io import Record
-from warehouse.migrations import H3_RESOLUTION
+from warehouse.migrations import ECOLOGY_METRICS, H3_RESOLUTION, WATER_METRICS
 
 BBOX_MARGIN_DEG = 0.5  # ~50 km around the city's districts
+
+_POSITION = ["extra", "topic", "partition", "offset", "ingested_at"]
+_PLACE = ["district_code", "lon", "lat", "map_lon", "map_lat"]
+COLUMNS = {
+    "hotline_events": ["event_id", "order_id", "ts", "status", "category", "subcategory", "channel", "urgency",
+                       "department", "deadline", "content", "satisfaction", "resolved", *_POSITION, *_PLACE, "h3"],
+    "emergency_events": ["event_id", "incident_id", "ts", "type", "level", "status", "casualties", "units",
+                         "description", *_POSITION, *_PLACE, "h3"],
+    "water_readings": ["event_id", "station_id", "station_type", "ts", "interval_s", *WATER_METRICS, "water_class",
+                       "state", *_POSITION, *_PLACE],
+    "ecology_readings": ["event_id", "station_id", "station_type", "ts", "averaging", *ECOLOGY_METRICS, "aqi",
+                         "aqi_level", "primary_pollutants", "aqi_edition", "particulates_from_hourly", *_POSITION,
+                         *_PLACE],
+    "rejects": ["topic", "partition", "offset", "key", "raw", "reason", "detail", "received_at"],
+    "ingest_stats": ["ts", "consumer", "group_id", "topic", "partition", "seconds", "rows", "rejects", "rows_per_s",
+                     "rejects_per_s", "committed", "high_watermark", "lag", "newest_event"],
+}
 
 
 class Rejected(Exception):
@@ -76,6 +98,7 @@ class Decoder:
                       "emergency.v1": ("emergency_events", self._emergency_row),
                       "water.v1": ("water_readings", self._water_row),
                       "ecology.v1": ("ecology_readings", self._ecology_row)}
+        self._cell = {table for table, names in COLUMNS.items() if "h3" in names}
 
     def decode(self, record: Record) -> tuple[str, dict[str, Any]]:
         """``(table, row)`` for a valid event (``hotline_events``, ``emergency_events``, ``water_readings``,
@@ -83,8 +106,13 @@ class Decoder:
         return self.decode_batch([record])[0]
 
     def decode_batch(self, records: list[Record]) -> list[tuple[str, dict[str, Any]]]:
-        """:meth:`decode` of each record. Coordinates and districts are resolved for the whole batch at once
-        (numpy and one STRtree query): per record they would cost half the decoding time."""
+        """:meth:`decode` of each record."""
+        return [(table, dict(zip(COLUMNS[table], row))) for table, row in self.decode_rows(records)]
+
+    def decode_rows(self, records: list[Record]) -> list[tuple[str, list]]:
+        """:meth:`decode_batch` with rows as lists in the order of :data:`COLUMNS`. Coordinates and districts
+        are resolved for the whole batch at once (numpy and one STRtree query): per record they would cost half
+        the decoding time."""
         now = self.clock()
         ingested_at = _utc(now)
         places = _Places()
@@ -93,35 +121,35 @@ class Decoder:
             try:
                 out.append(self._decode(record, now, ingested_at, places))
             except Rejected as r:
-                out.append(("rejects", self.reject_row(record, r.reason, r.detail, now)))
+                out.append(("rejects", self._reject_row(record, r.reason, r.detail, now)))
             except Exception as e:  # a decoder bug must not stop ingest: keep the message as a reject to replay
-                out.append(("rejects", self.reject_row(record, "decode_error", f"{type(e).__name__}: {e}", now)))
+                out.append(("rejects", self._reject_row(record, "decode_error", f"{type(e).__name__}: {e}", now)))
         places.resolve(self.districts)
-        return out
+        return [(table, tuple(row)) for table, row in out]  # tuples of plain values: the GC stops tracking them
 
-    def reject_row(self, record: Record, reason: str, detail: str, now: float | None = None) -> dict[str, Any]:
+    def _reject_row(self, record: Record, reason: str, detail: str, now: float) -> list:
         raw = (record.value or b"")[: self.limits.reject_raw_bytes]
-        return {"topic": record.topic, "partition": record.partition, "offset": record.offset,
-                "key": (record.key or b"").decode("utf-8", "backslashreplace")[:256],
-                "raw": raw.decode("utf-8", "backslashreplace"), "reason": reason, "detail": detail[:1000],
-                "received_at": _utc(self.clock() if now is None else now)}
+        return [record.topic, record.partition, record.offset,
+                (record.key or b"").decode("utf-8", "backslashreplace")[:256],
+                raw.decode("utf-8", "backslashreplace"), reason, detail[:1000], _utc(now)]
 
-    def _decode(self, record: Record, now: float, ingested_at: dt.datetime,
-                places: "_Places") -> tuple[str, dict[str, Any]]:
+    def _decode(self, record: Record, now: float, ingested_at: dt.datetime, places: "_Places") -> tuple[str, list]:
         raw = record.value
         if not raw:
             raise Rejected("not_json", "empty message")
         if len(raw) > self.limits.max_message_bytes:
             raise Rejected("oversized", f"{len(raw)} bytes > limit {self.limits.max_message_bytes}")
         try:
-            event, extra = STRICT_DECODER.decode(raw), {}
+            event, extra = STRICT_DECODER.decode(raw), ""
         except (msgspec.DecodeError, UnicodeDecodeError):
             event, extra = self._explain(raw)
         table, build = self._rows[event.__struct_config__.tag]
-        return table, build(event, self._common(event, record, extra, now, ingested_at), places)
+        row, location, district_code = build(event, now)
+        row += (extra, record.topic, record.partition, record.offset, ingested_at)
+        return table, self._place(location, district_code, row, places, table in self._cell)
 
-    def _explain(self, raw: bytes) -> tuple[Envelope, dict[str, Any]]:
-        """The slow path: the event and its unknown fields, or the reason it is rejected."""
+    def _explain(self, raw: bytes) -> tuple[Envelope, str]:
+        """The slow path: the event and its unknown fields as JSON text, or the reason it is rejected."""
         try:
             obj = msgspec.json.decode(raw)
         except UnicodeDecodeError as u:  # invalid UTF-8 inside a JSON string
@@ -144,7 +172,8 @@ class Decoder:
         except msgspec.ValidationError as e:
             raise _classify(e) from None
         known = FIELDS[schema]
-        return event, {k: v for k, v in obj.items() if k not in known}
+        extra = {k: v for k, v in obj.items() if k not in known}
+        return event, msgspec.json.encode(extra).decode() if extra else ""
 
     def _time(self, value: str | int, field: str) -> dt.datetime:
         if isinstance(value, int):
@@ -166,45 +195,38 @@ class Decoder:
 
     def _event_time(self, value: str | int, now: float) -> dt.datetime:
         moment = self._time(value, "ts")
-        if moment.timestamp() > now + self.limits.max_future_minutes * 60:
+        seconds = moment.timestamp()
+        if seconds > now + self.limits.max_future_minutes * 60:
             raise Rejected("out_of_range", f"ts {moment.isoformat()} is in the future")
-        if moment.timestamp() < now - self.limits.max_past_days * 86400:
+        if seconds < now - self.limits.max_past_days * 86400:
             raise Rejected("out_of_range", f"ts {moment.isoformat()} is older than {self.limits.max_past_days} days")
         return moment
 
-    def _place(self, loc: Location | None, district_code: str | None, row: dict[str, Any],
-               places: "_Places") -> dict[str, Any]:
-        """Queue the row for its district and coordinates. The city's bounding box is checked here, in the
-        event's own CRS: the CRSs differ by under 0.01°, far inside the box's margin."""
+    def _place(self, loc: Location | None, district_code: str | None, row: list, places: "_Places",
+               cell: bool) -> list:
+        """Append the row's place, or queue the row for it if it has a location (``cell``: its table has the
+        H3 column). The city's bounding box is checked here, in the event's own CRS: the CRSs differ by under
+        0.01°, far inside the box's margin."""
         code = district_code if district_code in self._known else ""
         if loc is not None:
             lon0, lat0, lon1, lat1 = self.bbox
             if not (lon0 <= loc.lon <= lon1 and lat0 <= loc.lat <= lat1):
                 raise Rejected("out_of_range", f"location ({loc.lon}, {loc.lat}) is outside the city")
-            places.add(row, code, loc.lon, loc.lat, loc.crs or self.default_crs)
+            places.add(row, code, loc.lon, loc.lat, loc.crs or self.default_crs, cell)
         else:
-            row.update(district_code=code, lon=None, lat=None, map_lon=None, map_lat=None, h3=0)
+            row += (code, None, None, None, None, 0) if cell else (code, None, None, None, None)
         return row
 
-    def _common(self, e, record: Record, extra: dict, now: float, ingested_at: dt.datetime) -> dict[str, Any]:
-        """The columns every event table has: id, time, unknown fields, Kafka position."""
-        return {"event_id": e.event_id, "ts": self._event_time(e.ts, now),
-                "extra": msgspec.json.encode(extra).decode() if extra else "",
-                "topic": record.topic, "partition": record.partition, "offset": record.offset,
-                "ingested_at": ingested_at}
+    # The builders: (the family's fields, location, district code) of an event, checks in the order of the fields.
 
-    def _hotline_row(self, e: HotlineV1, row: dict[str, Any], places: "_Places") -> dict[str, Any]:
-        row.update(order_id=e.order_id, status=e.status, category=e.category, subcategory=e.subcategory,
-                   channel=e.channel, urgency=e.urgency, department=e.department,
-                   deadline=self._time(e.deadline, "deadline") if e.deadline is not None else None,
-                   content=e.content, satisfaction=e.satisfaction,
-                   resolved=None if e.resolved is None else int(e.resolved))
-        return self._place(e.location, e.district_code, row, places)
+    def _hotline_row(self, e: HotlineV1, now: float) -> tuple[list, Location | None, str | None]:
+        return [e.event_id, e.order_id, self._event_time(e.ts, now), e.status, e.category, e.subcategory, e.channel,
+                e.urgency, e.department, None if e.deadline is None else self._time(e.deadline, "deadline"),
+                e.content, e.satisfaction, None if e.resolved is None else int(e.resolved)], e.location, e.district_code
 
-    def _emergency_row(self, e: EmergencyV1, row: dict[str, Any], places: "_Places") -> dict[str, Any]:
-        row.update(incident_id=e.incident_id, type=e.type, level=e.level or "", status=e.status,
-                   casualties=e.casualties, units=list(e.units), description=e.description)
-        return self._place(e.location, e.district_code, row, places)
+    def _emergency_row(self, e: EmergencyV1, now: float) -> tuple[list, Location | None, str | None]:
+        return [e.event_id, e.incident_id, self._event_time(e.ts, now), e.type, e.level or "", e.status, e.casualties,
+                list(e.units), e.description], e.location, e.district_code
 
     def _station(self, e) -> Station:
         """The registry's station named by a sensor message; unknown or mismatched → rejected."""
@@ -215,47 +237,48 @@ class Decoder:
             raise Rejected("bad_value", f"station {e.station_id} is a {station.type}, not a {e.station_type}")
         return station
 
-    def _sensor_place(self, e, station: Station, row: dict[str, Any], places: "_Places") -> dict[str, Any]:
+    @staticmethod
+    def _sensor_place(e, station: Station) -> tuple[Location, str | None]:
         """A sensor's place: the message's own if it has one, else the registry's."""
         if e.location is None:
-            return self._place(Location(station.lon, station.lat, "GCJ02"), e.district_code or station.district_code,
-                               row, places)
-        return self._place(e.location, e.district_code, row, places)
+            return Location(station.lon, station.lat, "GCJ02"), e.district_code or station.district_code
+        return e.location, e.district_code
 
-    def _water_row(self, e: WaterV1, row: dict[str, Any], places: "_Places") -> dict[str, Any]:
+    def _water_row(self, e: WaterV1, now: float) -> tuple[list, Location, str | None]:
+        ts = self._event_time(e.ts, now)
         station = self._station(e)
         readings = msgspec.structs.asdict(e.readings)
-        row.update(station_id=e.station_id, station_type=e.station_type, interval_s=e.interval_s, **readings,
-                   water_class=water_class(station, readings), state=water_state(station, readings))
-        return self._sensor_place(e, station, row, places)
+        return [e.event_id, e.station_id, e.station_type, ts, e.interval_s, *(readings[m] for m in WATER_METRICS),
+                water_class(station, readings), water_state(station, readings)], *self._sensor_place(e, station)
 
-    def _ecology_row(self, e: EcologyV1, row: dict[str, Any], places: "_Places") -> dict[str, Any]:
+    def _ecology_row(self, e: EcologyV1, now: float) -> tuple[list, Location, str | None]:
+        ts = self._event_time(e.ts, now)
         station = self._station(e)
         readings = msgspec.structs.asdict(e.readings)
         pollutants = {k: v for k, v in readings.items() if k in POLLUTANTS and v is not None}
-        result = (hourly_aqi if e.averaging == "1h" else daily_aqi)(pollutants, row["ts"])
-        row.update(station_id=e.station_id, station_type=e.station_type, averaging=e.averaging, **readings,
-                   aqi=result.aqi, aqi_level=result.level or 0, primary_pollutants=list(result.primary),
-                   aqi_edition=result.edition if pollutants else "",
-                   particulates_from_hourly=int(result.particulates_from_hourly))
-        return self._sensor_place(e, station, row, places)
+        result = (hourly_aqi if e.averaging == "1h" else daily_aqi)(pollutants, ts)
+        return [e.event_id, e.station_id, e.station_type, ts, e.averaging, *(readings[m] for m in ECOLOGY_METRICS),
+                result.aqi, result.level or 0, list(result.primary), result.edition if pollutants else "",
+                int(result.particulates_from_hourly)], *self._sensor_place(e, station)
 
 
 class _Places:
-    """Rows waiting for their coordinates (WGS-84 and GCJ-02), their H3 cell (of the WGS-84 point) and, where the
-    event named none, their district."""
+    """Rows waiting for their district (where the event named none), coordinates (WGS-84 and GCJ-02) and, in
+    the tables that have one, H3 cell (of the WGS-84 point)."""
 
     def __init__(self):
-        self.rows: list[dict[str, Any]] = []
+        self.rows: list[list] = []
         self.codes: list[str] = []
         self.points: list[tuple[float, float]] = []
         self.crs: list[str] = []
+        self.cells: list[bool] = []
 
-    def add(self, row: dict[str, Any], code: str, lon: float, lat: float, crs: str) -> None:
+    def add(self, row: list, code: str, lon: float, lat: float, crs: str, cell: bool) -> None:
         self.rows.append(row)
         self.codes.append(code)
         self.points.append((lon, lat))
         self.crs.append(crs)
+        self.cells.append(cell)
 
     def resolve(self, districts: DistrictIndex) -> None:
         if not self.rows:
@@ -267,10 +290,11 @@ class _Places:
         if missing:
             for i, code in zip(missing, districts.locate_many(glon[missing], glat[missing])):
                 self.codes[i] = code
-        for row, code, x, y, map_x, map_y in zip(self.rows, self.codes, wlon.tolist(), wlat.tolist(), glon.tolist(),
-                                                 glat.tolist()):
-            row["district_code"], row["lon"], row["lat"], row["map_lon"], row["map_lat"] = code, x, y, map_x, map_y
-            row["h3"] = latlng_to_cell(y, x, H3_RESOLUTION)
+        for row, code, x, y, map_x, map_y, cell in zip(self.rows, self.codes, wlon.tolist(), wlat.tolist(),
+                                                       glon.tolist(), glat.tolist(), self.cells):
+            row += (code, x, y, map_x, map_y)
+            if cell:
+                row.append(latlng_to_cell(y, x, H3_RESOLUTION))
 
 
 def water_class(station: Station, readings: dict[str, float | None]) -> int:

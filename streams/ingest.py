@@ -93,7 +93,7 @@ class _Loop:
         records = self.held + self.consumer.poll(timeout=0.2, max_records=self.s.batch_size)
         self.held = []
         if records:
-            self.batch.add(records, self.decoder.decode_batch(records))
+            self.batch.add_ordered(records, self.decoder.decode_rows(records))
 
     def _due(self) -> bool:
         b = self.batch

@@ -3,7 +3,7 @@ import datetime as dt
 
 from streams.ingest_stats import IngestStats
 from streams.kafka_io import Record
-from streams.sink import Batch, to_columns
+from streams.sink import COLUMNS, Batch, to_columns
 
 T = dt.datetime(2026, 11, 23, 8, 0, tzinfo=dt.timezone.utc)
 
@@ -12,7 +12,8 @@ def batch(*items: tuple[str, int, int, str, int]) -> Batch:
     """Items of (topic, partition, offset, table, minutes after T)."""
     b = Batch()
     records = [Record(t, p, o, None, b"") for t, p, o, _, _ in items]
-    b.add(records, [(table, {"ts": T + dt.timedelta(minutes=m)}) for *_, table, m in items])
+    b.add(records, [(table, {**dict.fromkeys(COLUMNS[table]), "ts": T + dt.timedelta(minutes=m)})
+                    for *_, table, m in items])
     return b
 
 
