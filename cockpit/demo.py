@@ -55,9 +55,13 @@ class Supervisor:
     def wait(self) -> int:
         while not self.stop.wait(0.5):
             pass
+        deadline = time.monotonic() + 20  # all threads together: a flush, a commit, the alert cycle under way
         for thread in self._threads:
-            thread.join(timeout=15)
-        return 1 if self.failed else 0
+            thread.join(timeout=max(0.0, deadline - time.monotonic()))
+        stuck = [t.name for t in self._threads if t.is_alive()]
+        if stuck:
+            log.error("%s did not stop within 20 s; exiting anyway", ", ".join(stuck))
+        return 1 if self.failed or stuck else 0
 
 
 def run_demo(settings: Settings) -> int:

@@ -51,18 +51,21 @@ def demo(tmp_path):
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("COCKPIT_")}
     env.update(COCKPIT_WAREHOUSE_URL=f"chdb://{tmp_path}/wh", COCKPIT_COCKPIT_PORT=str(port))
+    log = tmp_path / "demo.log"  # a file, not a pipe: a pipe nobody reads fills up and blocks the demo's logging
     started = time.monotonic()
-    proc = subprocess.Popen([sys.executable, "run_cockpit.py"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
-    yield proc, port, started
+    with log.open("w") as out:
+        proc = subprocess.Popen([sys.executable, "run_cockpit.py"], cwd=ROOT, env=env, stdout=out,
+                                stderr=subprocess.STDOUT, text=True)
+    yield proc, port, started, log
     if proc.poll() is None:
         proc.kill()
         proc.wait()
+    print(log.read_text()[-4000:])  # shown by pytest when the test failed
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_demo_serves_the_wall_with_rising_counts_and_stops_cleanly(demo, sig):
-    proc, port, started = demo
+    proc, port, started, log = demo
     assert wait_until(lambda: (health(port) or {}).get("freshness") == "ok", timeout=60), "no live data within 60 s"
     assert time.monotonic() - started < 60
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/wall", timeout=10) as r:
@@ -74,7 +77,7 @@ def test_demo_serves_the_wall_with_rising_counts_and_stops_cleanly(demo, sig):
     assert len(broker) == 1
     proc.send_signal(sig)
     assert proc.wait(timeout=30) == 0
-    output = proc.stdout.read()
+    output = log.read_text()
     assert "Traceback" not in output
     assert "ingest stopped" in output and "embedded broker stopped" in output
     assert not alive(broker[0]), "the broker outlived the demo"

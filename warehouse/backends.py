@@ -6,6 +6,7 @@ path and a lock serialises statements (``USE`` is session state).
 """
 from __future__ import annotations
 
+import atexit
 import json
 import threading
 from typing import Any
@@ -101,6 +102,16 @@ class ChdbWarehouse(Warehouse):
                     raise WarehouseUnavailable(f"cannot open chDB at {url.path}: {_first_line(e)}") from e
             self._session = self._sessions[url.path]
 
+    @classmethod
+    def close_sessions(cls) -> None:
+        """Close every chDB session; run at interpreter exit, before chDB's own static teardown, which can crash
+        the exit while a session is open (chdb-core#177). The lock stays taken: a daemon thread still at work
+        waits for good instead of querying a closed session."""
+        if cls._lock.acquire(timeout=30):
+            for session in cls._sessions.values():
+                session.close()
+            cls._sessions.clear()
+
     def _run(self, sql: str, fmt: str, params: dict[str, Any] | None, use_db: bool = True):
         params = sqltext.check_params(sql, params)
         bound = {k: sqltext.literal(v) for k, v in params.items()}
@@ -143,6 +154,9 @@ class ChdbWarehouse(Warehouse):
                                "AND table = {t:String}", {"db": self.database, "t": table})
             self._types[table] = dict(zip(df["name"], df["type"]))
         return self._types[table]
+
+
+atexit.register(ChdbWarehouse.close_sessions)
 
 
 class ClickHouseWarehouse(Warehouse):

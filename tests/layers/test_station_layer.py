@@ -318,7 +318,8 @@ def stub_map():
         app = dash.Dash(__name__, assets_folder=str(Path(__file__).resolve().parents[2] / "assets"))
         layer = station_layer("stub")
         layer.data = features
-        app.layout = dl.Map([layer], center=[23.13, 113.29], zoom=12, style={"height": "600px"})
+        pane = dl.Pane(name="pointPane")  # as layers.city_map composes it: stationPoint draws circles there
+        app.layout = dl.Map([pane, layer], center=[23.13, 113.29], zoom=12, style={"height": "600px"})
         server = make_server("127.0.0.1", free_port(), app.server, threaded=True)
         threading.Thread(target=server.serve_forever, daemon=True).start()
         servers.append(server)
