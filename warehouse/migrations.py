@@ -256,6 +256,22 @@ def _v6(f: Features) -> list[str]:
     ]
 
 
+def _v7(f: Features) -> list[str]:
+    """Cockpit users: a new version of the row per change, the newest wins. Only hashes are stored: the
+    password's (scrypt) and the kiosk token's (SHA-256; a token is 256 random bits, looked up by its hash)."""
+    return [f"""CREATE TABLE IF NOT EXISTS users (
+            name String,
+            role {f.lc()},
+            display_name String,
+            password_hash String,
+            token_hash String,
+            disabled UInt8,
+            updated_at DateTime('UTC'),
+            version UInt64
+        ) ENGINE = ReplacingMergeTree(version)
+        ORDER BY name"""]
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     (1, "hotline events and rejects", _v1),
     (2, "emergency events, water and ecology readings", _v2),
@@ -263,6 +279,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     (4, "ingest statistics per partition", _v4),
     (5, "H3 cell of work-order and incident events", _v5),
     (6, "alerts and their audit log", _v6),
+    (7, "cockpit users", _v7),
 )
 
 _LEDGER = """CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -1,14 +1,17 @@
 """/api/alerts and /api/alerts/<id>/cap on a real warehouse (both backends): an evaluated alert, as other
 systems read it."""
+import secrets
 import time
 import xml.etree.ElementTree as ET
 from urllib.parse import quote
 
 from alerts.engine import evaluate
 from alerts.rules import parse_rule
+from cockpit import users
 from cockpit.app import create_app
 from streams.direct import store_events
 from streams.ingest import make_decoder
+from tests.helpers import signed_in_client
 
 CAP = "{urn:oasis:names:tc:emergency:cap:1.2}"
 
@@ -23,7 +26,9 @@ def test_the_feed_lists_active_alerts_and_exports_each_as_cap(warehouse, setting
          "location": {"lon": 113.3245, "lat": 23.1375}}])
     rule = parse_rule({"id": "major", "name": "重大突发事件", "kind": "incident", "severity": "red", "levels": ["II"]})
     assert evaluate(warehouse, [rule], now, escalate_after_minutes=10).opened == 1
-    client = create_app(settings, warehouse).server.test_client()
+    server = create_app(settings, warehouse).server
+    assert server.test_client().get("/api/alerts").status_code == 401  # other systems sign in too
+    client = signed_in_client(server, warehouse, "duty")
 
     listed = client.get("/api/alerts").get_json()
     assert [(a["rule_id"], a["subject_id"], a["severity"], a["state"]) for a in listed] == [
@@ -39,3 +44,16 @@ def test_the_feed_lists_active_alerts_and_exports_each_as_cap(warehouse, setting
     assert "<b>河涌漫堤</b> & 转移" in info.findtext(f"{CAP}description")
     assert info.find(f"{CAP}area/{CAP}polygon") is not None
     assert client.get("/api/alerts/no-such-alert/cap").status_code == 404
+
+
+def test_other_systems_read_the_feed_with_a_token(warehouse, settings_for):
+    server = create_app(settings_for(), warehouse).server
+    users.put(warehouse, "gateway", "wall", secrets.token_urlsafe(12))
+    token = users.issue_token(warehouse, "gateway")
+    reply = server.test_client().get("/api/alerts", headers={"Authorization": f"Bearer {token}"})
+    assert reply.status_code == 200 and reply.get_json() == []
+    for bad in (token[:-1], "", "x" * 500):
+        assert server.test_client().get("/api/alerts", headers={"Authorization": f"Bearer {bad}"}).status_code == 401
+    users.issue_token(warehouse, "gateway")  # a new token: the old one stops working
+    server = create_app(settings_for(), warehouse).server
+    assert server.test_client().get("/api/alerts", headers={"Authorization": f"Bearer {token}"}).status_code == 401

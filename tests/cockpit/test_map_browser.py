@@ -31,6 +31,7 @@ from streams.ingest import make_decoder
 from streams.scenarios import Scenario
 from streams.stations import ROOT as STATIONS_ROOT
 from streams.stations import load_stations
+from tests.helpers import sign_in
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -134,13 +135,14 @@ def server(city, warehouse, settings_for):
 class MapPage:
     """One browser page on /map, collecting page errors, console errors and dialogs as ``errors``."""
 
-    def __init__(self, browser, url: str, city):
+    def __init__(self, browser, base: str, path: str, city, warehouse):
         self.page = browser.new_page(viewport=VIEWPORT)
+        sign_in(self.page, base, warehouse, "analyst")
         self.errors = []
         self.page.on("pageerror", lambda e: self.errors.append(f"page error: {e}"))
         self.page.on("console", lambda m: self.errors.append(f"console: {m.text}") if m.type == "error" else None)
         self.page.on("dialog", lambda d: (self.errors.append(f"dialog: {d.message}"), d.dismiss()))
-        self.page.goto(url)
+        self.page.goto(base + path)
         # Loaded: the district legend (after the first refresh), every ecology station, some events.
         self.page.wait_for_function(f"""() => document.querySelectorAll('#map-legends .legend-title').length >= 3
             && document.querySelectorAll('.station-square').length === {city.ecology}
@@ -189,11 +191,11 @@ class MapPage:
 
 
 @pytest.fixture
-def open_map(server, chromium, city):
+def open_map(server, chromium, city, warehouse):
     pages = []
 
     def open_(query: str = "") -> MapPage:
-        pages.append(MapPage(chromium, f"{server.url}/map{query}", city))
+        pages.append(MapPage(chromium, server.url, f"/map{query}", city, warehouse))
         return pages[-1]
     yield open_
     for p in pages:
@@ -346,10 +348,11 @@ def test_url_opens_with_the_metric_and_district_selected(open_map):
     assert m.errors == []
 
 
-def test_districts_are_coloured_when_the_boundaries_load_after_the_data(server, chromium, city):
+def test_districts_are_coloured_when_the_boundaries_load_after_the_data(server, chromium, city, warehouse):
     """The polygons come by URL and their colours by callback: whichever arrives first, the map ends coloured
     with the selection outlined."""
     page = chromium.new_page(viewport=VIEWPORT)
+    sign_in(page, server.url, warehouse, "leader")
     errors = []
     page.on("pageerror", lambda e: errors.append(str(e)))
 

@@ -1,14 +1,15 @@
 """/wall in headless Chromium (Debian's), on both warehouse backends: the map, the legend and the numbers."""
 import re
+import secrets
 import time
 from pathlib import Path
 
 import pytest
 
-from cockpit import wall_view
+from cockpit import users, wall_view
 from cockpit.serve import WebServer
 from streams.broker import free_port
-from tests.helpers import simulated_events, store_directly
+from tests.helpers import sign_in, simulated_events, store_directly
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
@@ -31,7 +32,9 @@ def test_wall_shows_the_map_legend_and_the_warehouse_numbers(wall, warehouse, ch
     page = chromium.new_page(viewport={"width": 1920, "height": 1080})
     errors = []
     page.on("pageerror", lambda e: errors.append(str(e)))
-    page.goto(server.url + "/wall")
+    users.put(warehouse, "wallpc", "wall", secrets.token_urlsafe(12))
+    page.goto(f"{server.url}/wall?kiosk={users.issue_token(warehouse, 'wallpc')}")  # as a wall PC signs in
+    assert page.url == server.url + "/wall"  # the token has left the address bar
     page.wait_for_function("/^[0-9]/.test((document.querySelector('#wall-kpi-received-value') || {}).textContent)",
                            timeout=30000)
 
@@ -67,7 +70,7 @@ def test_wall_renders_user_text_as_text(warehouse, settings_for, chromium):
     server = WebServer(settings, warehouse).start()
     try:
         page = chromium.new_page()
-        page.goto(server.url + "/wall")
+        sign_in(page, server.url, warehouse, "wall", then="/wall")
         page.wait_for_selector(".ticker .t-text", timeout=30000)
         assert page.locator(".ticker .t-text").first.inner_text() == hostile
         assert page.evaluate("document.body.dataset.pwned") is None
@@ -76,10 +79,10 @@ def test_wall_renders_user_text_as_text(warehouse, settings_for, chromium):
         server.stop()
 
 
-def test_unknown_address_gets_the_404_page(wall, chromium):
+def test_unknown_address_gets_the_404_page(wall, chromium, warehouse):
     server, _ = wall
     page = chromium.new_page()
-    page.goto(server.url + "/no-such-screen")
+    sign_in(page, server.url, warehouse, "duty", then="/no-such-screen")
     page.wait_for_selector(".not-found", timeout=15000)
     assert "页面不存在" in page.inner_text(".not-found")
     page.close()

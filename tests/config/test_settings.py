@@ -114,7 +114,7 @@ def test_shipped_yaml_values_equal_the_declared_defaults():
 def test_unknown_section_is_named_with_the_file_and_the_known_sections(tmp_path):
     path = write(tmp_path, "database:\n  url: x\n")
     assert config_error(path) == (f"config error: {path}: unknown section 'database'; "
-                                  "sections are warehouse, kafka, ingest, simulate, city, map, alerts, cockpit, log")
+                                  "sections are warehouse, kafka, ingest, simulate, city, map, alerts, cockpit, auth, log")
 
 
 
