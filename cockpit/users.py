@@ -162,11 +162,11 @@ class Directory:
                 self._read_at = time.monotonic()
 
     def get(self, name: str) -> User | None:
-        """The user named ``name``; an unknown name reads the table again if it was read over a second ago
-        (a user just added can sign in at once; a flood of unknown names costs a read a second at most)."""
+        """The user named ``name``; an unknown name reads the table again, so a user just added can sign in at
+        once (sign-in attempts are rate-limited before they get here; session names are signed)."""
         self._fresh()
         if name not in self._users:
-            self._fresh(ttl=1.0)
+            self._fresh(ttl=0.0)
         return self._users.get(name)
 
     def by_token(self, token: str) -> User | None:

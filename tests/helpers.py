@@ -103,14 +103,16 @@ def csrf_header(client) -> dict[str, str]:
     return {"X-CSRFToken": client.get_cookie("_csrf_token").value}
 
 
-def sign_in(page, base_url: str, warehouse, role: str, then: str = "") -> None:
-    """Sign a Chromium page in through the sign-in form as a new user with ``role``, then open ``then``."""
+def sign_in(page, base_url: str, warehouse, role: str, then: str = "", name: str | None = None) -> None:
+    """Sign a Chromium page in through the sign-in form as a new user with ``role`` (named after it unless
+    ``name``), then open ``then``."""
     from cockpit import users
 
+    name = name or role
     password = secrets.token_urlsafe(12)
-    users.put(warehouse, role, role, password)
+    users.put(warehouse, name, role, password)
     page.goto(f"{base_url}/login")
-    page.fill("input[name=username]", role)
+    page.fill("input[name=username]", name)
     page.fill("input[name=password]", password)
     with page.expect_navigation():
         page.click("button[type=submit]")
