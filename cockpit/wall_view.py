@@ -2,17 +2,31 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 import pandas as pd
 import plotly.graph_objects as go
 
+from alerts import store
+from alerts.lifecycle import SEVERITIES, SEVERITY_ZH
+from cockpit.duty_view import subject_label
+from layers.stations import station_features
+from streams.aqi import hourly_aqi
+from streams.contract import LEVEL_ZH
+from streams.stations import Station
 from warehouse import Warehouse
+from warehouse import map_queries as mq
 from warehouse import queries as q
 
 ORDER_WINDOW_DAYS = 30  # orders with any event in this window count as "open" candidates
 RATE_WINDOW_DAYS = 7
+INCIDENT_WINDOW_DAYS = 7  # incidents with events in this window and not closed are "open"
+STATION_WINDOW_S = 86400  # newest station readings are looked for in the last day
+AIR_FRESH_S = 2 * 3600  # air readings older than this are left out of the city's AQI
+WARNING_RANK = 3  # stations at orange or red (超警戒, 超保证, 积水超警, 低压, 强降水, AQI > 150 …)
+POLLUTANTS = ("pm25", "pm10", "o3", "no2", "so2", "co")
 
 
 @dataclass(frozen=True)
@@ -25,6 +39,10 @@ class WallData:
     hourly: pd.DataFrame  # hourly_received over 48 h
     categories: pd.DataFrame  # category_received since local midnight
     latest: pd.DataFrame  # latest_orders
+    incidents: pd.DataFrame  # incident_levels
+    water: pd.DataFrame  # water_latest
+    ecology: pd.DataFrame  # ecology_latest
+    alerts: pd.DataFrame  # active alerts (alerts.store.current)
 
 
 def local_midnight(now: float, tz: str) -> float:
@@ -42,6 +60,10 @@ def load(wh: Warehouse, now: float, tz: str) -> WallData:
         hourly=q.run(wh, q.hourly_received(n - 48 * 3600, n)),
         categories=q.run(wh, q.category_received(day, n)),
         latest=q.run(wh, q.latest_orders(n - 86400, n, limit=14)),
+        incidents=q.run(wh, q.incident_levels(n - INCIDENT_WINDOW_DAYS * 86400, n)),
+        water=q.run(wh, mq.water_latest(n - STATION_WINDOW_S, n)),
+        ecology=q.run(wh, mq.ecology_latest(n - STATION_WINDOW_S, n)),
+        alerts=store.current(wh, active_only=True),
     )
 
 
@@ -62,25 +84,99 @@ def change(current: int, previous: int) -> str:
     return f"较昨日同时段 {arrow}{abs(pct):.1f}%"
 
 
-def kpis(data: WallData) -> dict[str, dict]:
-    """Tile id → {"value": number or None, "sub": text, "level": "" | "warn" | "alarm"}."""
+def kpis(data: WallData, stations: list[Station]) -> dict[str, dict]:
+    """Tile id → {"value": number or None, "sub": text, "level": "" | "warn" | "alarm", "colour": "" or a CSS
+    colour for the number}."""
     s = data.states
     received, received_before = _sum(data.today, "received"), _sum(data.yesterday, "received")
-    completed = _sum(data.today, "completed")
     overdue = _sum(s, "overdue_open")
     due, on_time = _sum(s, "due"), _sum(s, "due_on_time")
     rated, satisfied = _sum(s, "rated"), _sum(s, "satisfied")
     on_time_rate = ratio(on_time, due)
     return {
-        "received": {"value": received, "sub": change(received, received_before), "level": ""},
-        "open": {"value": _sum(s, "open_orders"), "sub": f"近{ORDER_WINDOW_DAYS}日受理、尚未办结", "level": ""},
-        "completed": {"value": completed, "sub": change(completed, _sum(data.yesterday, "completed")), "level": ""},
-        "overdue": {"value": overdue, "sub": "已过办理时限仍未办结", "level": "alarm" if overdue else ""},
-        "on_time": {"value": on_time_rate, "sub": f"近{RATE_WINDOW_DAYS}日到期 {due:,} 件，按时 {on_time:,} 件",
-                    "level": "warn" if on_time_rate is not None and on_time_rate < 0.9 else ""},
-        "satisfaction": {"value": ratio(satisfied, rated), "sub": f"近{RATE_WINDOW_DAYS}日回访 {rated:,} 件",
-                         "level": ""},
+        "received": _tile(received, change(received, received_before)),
+        "open": _tile(_sum(s, "open_orders"), f"其中超期 {overdue:,} 件", "warn" if overdue else ""),
+        "on_time": _tile(on_time_rate, f"近{RATE_WINDOW_DAYS}日到期 {due:,} 件，按时 {on_time:,} 件",
+                         "warn" if on_time_rate is not None and on_time_rate < 0.9 else ""),
+        "satisfaction": _tile(ratio(satisfied, rated), f"近{RATE_WINDOW_DAYS}日回访 {rated:,} 件"),
+        "incidents": incident_tile(data.incidents),
+        "aqi": aqi_tile(data.ecology, data.now),
+        "stations": station_tile(stations, data),
+        "alerts": alert_tile(data.alerts),
     }
+
+
+def _tile(value, sub: str, level: str = "", colour: str = "") -> dict:
+    return {"value": value, "sub": sub, "level": level, "colour": colour}
+
+
+def incident_tile(levels: pd.DataFrame) -> dict:
+    """Open incidents, by grade in the line under them; any grade I or II sounds the alarm."""
+    counts = {} if levels.empty else dict(zip(levels["level"], levels["incidents"].astype(int)))
+    by_grade = [f"{LEVEL_ZH[g][:2]} {counts[g]}" for g in ("I", "II", "III", "IV") if counts.get(g)]
+    major = counts.get("I", 0) + counts.get("II", 0)
+    return _tile(sum(counts.values()), " · ".join(by_grade) or "无在办事件", "alarm" if major else "")
+
+
+def city_aqi(ecology: pd.DataFrame, now: float):
+    """The city's real-time AQI (streams.aqi.hourly_aqi) from the mean concentration of each pollutant over the
+    air stations that reported in the last two hours (HJ 663's city value: the stations' arithmetic mean), or None."""
+    if ecology.empty:
+        return None
+    fresh = ecology[(ecology["station_type"] == "air")
+                    & (pd.to_datetime(ecology["reading_ts"], utc=True) >= pd.Timestamp(now - AIR_FRESH_S, unit="s", tz="UTC"))]
+    means = {p: float(fresh[p].mean()) for p in POLLUTANTS if p in fresh and fresh[p].notna().any()}
+    if not means:
+        return None
+    return hourly_aqi(means, dt.datetime.fromtimestamp(now, dt.timezone.utc))
+
+
+def aqi_tile(ecology: pd.DataFrame, now: float) -> dict:
+    result = city_aqi(ecology, now)
+    if result is None or result.aqi is None:
+        return _tile(None, "暂无两小时内的空气质量读数")
+    primary = f" · 首要污染物 {'、'.join(_POLLUTANT_ZH[p] for p in result.primary)}" if result.primary else ""
+    return _tile(result.aqi, f"{result.level_name}{primary}", "alarm" if result.level >= 4 else
+                 "warn" if result.level == 3 else "", result.colour)
+
+
+_POLLUTANT_ZH = {"pm25": "PM2.5", "pm10": "PM10", "o3": "O₃", "no2": "NO₂", "so2": "SO₂", "co": "CO"}
+
+
+def station_tile(stations: list[Station], data: WallData) -> dict:
+    """Stations at orange or red now, with the two commonest statuses; offline stations counted apart."""
+    features = station_features(stations, data.water, data.ecology, data.now)["features"]
+    warning = [re.sub(r"^AQI \d+ ", "", f["properties"]["status"]) for f in features  # "AQI 172 中度污染" → 中度污染
+               if f["properties"]["rank"] >= WARNING_RANK and not f["properties"]["silent"]]
+    silent = sum(f["properties"]["silent"] for f in features)
+    common = pd.Series(warning, dtype=object).value_counts().head(2)
+    sub = " · ".join(f"{status} {n}" for status, n in common.items()) or "全部正常"
+    return _tile(len(warning), sub + (f" · 离线 {silent}" if silent else ""), "alarm" if warning else "")
+
+
+def alert_tile(alerts: pd.DataFrame) -> dict:
+    counts = {} if alerts.empty else alerts["severity"].value_counts().to_dict()
+    parts = [f"{SEVERITY_ZH[s][:1]} {counts[s]}" for s in reversed(SEVERITIES) if counts.get(s)]
+    level = "alarm" if counts.get("red") else "warn" if counts.get("orange") else ""
+    return _tile(len(alerts), " · ".join(parts) or "无活动预警", level)
+
+
+def alert_ticker(alerts: pd.DataFrame, names: dict[str, str], tz: str, limit: int = 12) -> list[dict]:
+    """Active alerts as plain fields, most severe and then newest first: severity, time, rule, subject, district."""
+    if alerts.empty:
+        return []
+    zone = ZoneInfo(tz)
+    rows = sorted(alerts.to_dict("records"), key=lambda a: (-SEVERITIES.index(a["severity"]),
+                                                             -pd.Timestamp(a["last_seen"]).timestamp()))
+    return [{"severity": a["severity"], "severity_zh": SEVERITY_ZH[a["severity"]],
+             "time": _utc(a["first_seen"]).tz_convert(zone).strftime("%H:%M"), "rule": a["rule_name"],
+             "subject": subject_label(a), "district": names.get(a["district_code"], ""),
+             "state": a["state"]} for a in rows[:limit]]
+
+
+def _utc(ts) -> pd.Timestamp:
+    ts = pd.Timestamp(ts)
+    return ts.tz_localize("UTC") if ts.tzinfo is None else ts
 
 
 def per_district(df: pd.DataFrame, column: str) -> dict[str, int]:

@@ -102,6 +102,23 @@ LIMIT {int(limit)}"""
     return sql, {"since": since, "now": now}
 
 
+def incident_levels(since: int, now: int) -> Query:
+    """Incidents with events in [since, now] not closed, by grade (their newest non-empty level; '' ungraded).
+    Columns: level, incidents."""
+    sql = """
+SELECT grade AS level, count() AS incidents
+FROM (
+    SELECT incident_id, argMax(status, ts) AS last_status, argMaxIf(level, ts, level != '') AS grade
+    FROM emergency_events
+    WHERE ts >= toDateTime({since:UInt32}, 'UTC') AND ts <= toDateTime({now:UInt32}, 'UTC')
+    GROUP BY incident_id
+)
+WHERE last_status != 'closed'
+GROUP BY grade
+ORDER BY grade"""
+    return sql, {"since": since, "now": now}
+
+
 def ingest_health() -> Query:
     """Rows stored (duplicates not yet merged included), newest event and insert times.
     Columns: rows, newest_event, newest_ingest."""

@@ -6,23 +6,27 @@ import time
 import dash
 from dash import Input, Output, State, callback, clientside_callback, dcc, html
 
-from cockpit import wall_view
+from cockpit import map_view, wall_view
 from cockpit.components.freshness import freshness, freshness_badge
 from cockpit.components.kpi import format_count, format_percent, kpi_tile
 from cockpit.runtime import current
 from layers import districts as dmap
+from layers import palette, stations
 from layers.city_map import city_map
 
 dash.register_page(__name__, path="/wall", title="一屏统览 · 城市运行一网统管")
 
 TILES = (  # id, label, unit, help, formatter
     ("received", "今日受理", "件", "今日（本地时间 0 时起）受理的 12345 工单数", format_count),
-    ("open", "在办工单", "件", "已受理、尚未办结的工单", format_count),
-    ("completed", "今日办结", "件", "今日办结的工单数", format_count),
-    ("overdue", "超期在办", "件", "已超过办理时限仍未办结的工单", format_count),
+    ("open", "在办工单", "件", "已受理、尚未办结的工单（近 30 日有动态）；其下为超过办理时限仍未办结的件数", format_count),
     ("on_time", "按时办结率", "%", "本项目定义（国家未发布统一公式）：时限在统计期内到期的工单中，于时限前办结的比例",
      format_percent),
     ("satisfaction", "满意率", "%", "本项目定义：（满意 + 基本满意）÷ 有满意度答复的回访工单", format_percent),
+    ("incidents", "在办突发事件", "起", "近 7 日有动态、尚未结束的突发事件，按分级（突发事件应对法）", format_count),
+    ("aqi", "城市 AQI", "", "全市空气质量站近两小时读数的各污染物均值计算的实时 AQI（HJ 633）；PM2.5、PM10 以小时浓度套用 24 小时分指数", format_count),
+    ("stations", "告警站点", "个", "当前处于橙色或红色状态的监测站点（超警戒、超保证、积水超警、低压、强降水、噪声超标、AQI>150）",
+     format_count),
+    ("alerts", "活动预警", "条", "待确认、已确认、已派发的预警", format_count),
 )
 MAP_UNIT = "件"
 
@@ -40,21 +44,23 @@ def layout(**_query) -> html.Div:
         html.Div(className="kpi-row", children=[kpi_tile(f"wall-kpi-{i}", label, unit, help_text)
                                                  for i, label, unit, help_text, _ in TILES]),
         html.Div(className="wall-body", children=[
-            html.Div(className="side", children=[
+            html.Div(className="side side-3", children=[
                 panel("受理趋势", dcc.Graph(id="wall-trend", className="graph", config={"displayModeBar": False},
-                                        style={"height": "100%"}), note="每小时受理量"),
+                                        style={"height": "100%"}), note="每小时受理量 · 近 24 小时"),
                 panel("今日诉求分类", html.Div(id="wall-categories", className="ranking"), note="受理件数"),
+                panel("各区今日受理排行", html.Div(id="wall-ranking", className="ranking")),
             ]),
             html.Div(className="panel", children=[
-                html.Div(["各区在办工单", html.Span("12345 热线 · 实时", className="panel-note")], className="panel-title"),
+                html.Div(["各区在办工单", html.Span("12345 热线 · 监测站点 · 实时", className="panel-note")],
+                         className="panel-title"),
                 html.Div(className="map-wrap", children=[
-                    city_map("wall", s.city.adcode, tile_url=s.cockpit.tile_url,
-                             tile_attribution=s.cockpit.tile_attribution),
-                    html.Div(id="wall-legend", className="legend"),
+                    city_map("wall", s.city.adcode, overlays=(("监测站点", stations.station_layer("wall"), True),),
+                             tile_url=s.cockpit.tile_url, tile_attribution=s.cockpit.tile_attribution),
                 ]),
+                html.Div(id="wall-legend", className="legend"),  # under the map, in one row: it covers no district
             ]),
-            html.Div(className="side", children=[
-                panel("各区今日受理排行", html.Div(id="wall-ranking", className="ranking")),
+            html.Div(className="side side-alerts", children=[
+                panel("预警动态", html.Ul(id="wall-alerts", className="ticker alert-ticker"), note="按级别"),
                 panel("最新工单", html.Ul(id="wall-ticker", className="ticker")),
             ]),
         ]),
@@ -88,11 +94,12 @@ clientside_callback(
 
 @callback(
     [Output(f"wall-kpi-{i}-value", "children") for i, *_ in TILES]
+    + [Output(f"wall-kpi-{i}-value", "style") for i, *_ in TILES]
     + [Output(f"wall-kpi-{i}-sub", "children") for i, *_ in TILES]
     + [Output(f"wall-kpi-{i}", "className") for i, *_ in TILES]
-    + [Output("wall-districts", "hideout"), Output("wall-labels", "data"), Output("wall-legend", "children"),
-       Output("wall-trend", "figure"), Output("wall-categories", "children"), Output("wall-ranking", "children"),
-       Output("wall-ticker", "children"),
+    + [Output("wall-districts", "hideout"), Output("wall-labels", "data"), Output("wall-stations", "data"),
+       Output("wall-legend", "children"), Output("wall-trend", "figure"), Output("wall-categories", "children"),
+       Output("wall-ranking", "children"), Output("wall-alerts", "children"), Output("wall-ticker", "children"),
        Output("wall-freshness", "children"), Output("wall-freshness", "className")],
     Input("wall-tick", "n_intervals"), State("wall-viewport", "data"),
 )
@@ -100,7 +107,8 @@ def refresh(_n, viewport_width):
     rt = current()
     s = rt.settings
     data = wall_view.load(rt.warehouse, time.time(), s.city.timezone)
-    tiles = wall_view.kpis(data)
+    registry = map_view.registry(s.city.stations, s.city.adcode)
+    tiles = wall_view.kpis(data, registry)
     anchors = dmap.city_anchors(s.city.adcode)
     names = {code: name for code, (_, _, name) in anchors.items()}
     open_by_district = wall_view.per_district(data.states, "open_orders")
@@ -110,17 +118,40 @@ def refresh(_n, viewport_width):
                             s.cockpit.stale_alarm_seconds)
     return (
         [fmt(tiles[i]["value"]) for i, *_, fmt in TILES]
+        + [{"color": tiles[i]["colour"]} if tiles[i]["colour"] else {} for i, *_ in TILES]
         + [tiles[i]["sub"] for i, *_ in TILES]
         + [f"kpi kpi-{tiles[i]['level']}" if tiles[i]["level"] else "kpi" for i, *_ in TILES]
         + [dmap.hideout(open_by_district, breaks, tips=dmap.tips("在办工单", labels)), labels,
-           dmap.legend("在办工单", dmap.legend_items(breaks, MAP_UNIT)) + [html.Div(dmap.CRS_NOTE, className="legend-note")],
+           stations.station_features(registry, data.water, data.ecology, data.now, timezone=s.city.timezone,
+                                     silent_intervals=s.map.station_silent_intervals),
+           dmap.legend("在办工单", dmap.legend_items(breaks, MAP_UNIT)) + station_legend()
+           + [html.Div(dmap.CRS_NOTE, className="legend-note")],
            wall_view.trend_figure(data, s.city.timezone, wall_view.font_px(viewport_width)),
-           ranking_rows(wall_view.ranking(wall_view.category_counts(data), top=10), "今日暂无受理"),
-           ranking_rows(wall_view.ranking(wall_view.named(wall_view.per_district(data.today, "received"), names)),
-                        "今日暂无受理"),
+           ranking_rows(wall_view.ranking(wall_view.category_counts(data), top=6), "今日暂无受理"),
+           ranking_rows(wall_view.ranking(wall_view.named(wall_view.per_district(data.today, "received"), names),
+                                          top=8), "今日暂无受理"),
+           alert_rows(wall_view.alert_ticker(data.alerts, names, s.city.timezone)),
            ticker_rows(wall_view.ticker(data, names, s.city.timezone)),
            text, f"badge badge-{level}"]
     )
+
+
+def station_legend() -> list:
+    """The station colours that matter from 5 m: red, orange, normal and offline (the map page has them all)."""
+    wanted = (palette.SEVERITY[4][0], palette.SEVERITY[3][0], palette.OK, palette.SILENT)
+    items = [(colour, label.split(" · ")[0] + (" 等" if " · " in label else ""))
+             for colour, label in stations.legend_items() if colour in wanted]
+    return dmap.legend("监测站点", items)
+
+
+def alert_rows(items: list[dict]) -> list:
+    if not items:
+        return [html.Li("暂无活动预警", className="empty")]
+    return [html.Li(className=f"alert-item alert-{it['severity']}", children=[
+        html.Div([html.Span(it["severity_zh"], className=f"sev sev-{it['severity']}"),
+                  html.Span(it["time"], className="t-time"), html.Span(it["district"], className="t-district")]),
+        html.Div(f"{it['rule']} · {it['subject']}", className="t-text", title=f"{it['rule']} · {it['subject']}")])
+        for it in items]
 
 
 def ranking_rows(rows: list[tuple[str, int, float]], empty_text: str) -> list:
