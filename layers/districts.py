@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-import dash_leaflet as dl
 import pandas as pd
 from dash import html
 from shapely.geometry import shape
