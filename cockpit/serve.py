@@ -21,9 +21,9 @@ class WebServer:
     """The Dash app under waitress's thread pool, in this process; can be stopped from another thread."""
 
     def __init__(self, settings: Settings, warehouse: Warehouse):
-        app = create_app(settings, warehouse)
+        self.app = create_app(settings, warehouse)
         c = settings.cockpit
-        self._server = create_server(app.server, host=c.host, port=c.port, threads=c.threads,
+        self._server = create_server(self.app.server, host=c.host, port=c.port, threads=c.threads,
                                      ident="cockpit", clear_untrusted_proxy_headers=True)
         self.url = f"http://{c.host}:{self._server.effective_port}"
         self._thread = threading.Thread(target=self._server.run, name="web", daemon=True)
