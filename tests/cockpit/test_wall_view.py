@@ -6,7 +6,8 @@ import pytest
 
 from cockpit.components.freshness import format_age, freshness
 from cockpit.components.kpi import format_count, format_percent
-from cockpit.wall_view import WallData, kpis, local_midnight, named, ranking, ticker, trend_figure
+from cockpit.wall_view import (WallData, alert_ticker, alert_tile, aqi_tile, city_aqi, incident_tile, kpis,
+                               local_midnight, named, ranking, ticker, trend_figure)
 
 UTC = dt.timezone.utc
 TZ = "Asia/Shanghai"
@@ -32,67 +33,118 @@ def frame(columns: list[str], rows: list[tuple] = ()) -> pd.DataFrame:
     return pd.DataFrame(list(rows), columns=columns)
 
 
-def wall(now: float = epoch(2026, 3, 10, 4, 30), *, today=(), yesterday=(), states=(), hourly=(), latest=()) -> WallData:
+INCIDENTS = ["level", "incidents"]
+READING = ["station_id", "station_type", "reading_ts"]
+ECOLOGY = READING + ["pm25", "pm10", "o3", "no2", "so2", "co", "noise_db", "aqi", "aqi_level"]
+ALERT = ["alert_id", "rule_name", "subject_type", "subject_id", "subject_name", "district_code", "state", "severity",
+         "first_seen", "last_seen"]
+NOW = epoch(2026, 3, 10, 4, 30)
+
+
+def wall(now: float = NOW, *, today=(), yesterday=(), states=(), hourly=(), latest=(), incidents=(), ecology=(),
+         alerts=()) -> WallData:
     return WallData(now=now, day_start=local_midnight(now, TZ), today=frame(ACTIVITY, today),
                     yesterday=frame(ACTIVITY, yesterday), states=frame(STATES, states), hourly=frame(HOURLY, hourly),
-                    categories=frame(CATEGORIES), latest=frame(LATEST, latest))
+                    categories=frame(CATEGORIES), latest=frame(LATEST, latest), incidents=frame(INCIDENTS, incidents),
+                    water=frame(READING), ecology=frame(ECOLOGY, ecology), alerts=frame(ALERT, alerts))
 
 
 def activity(code: str, received: int, completed: int) -> tuple:
     return (code, received, completed, utc(2026, 3, 10, 4, 0), utc(2026, 3, 10, 4, 0, 5))
 
 
+def air(station: str, minutes_ago: float, pm25: float, pm10: float | None = None) -> tuple:
+    ts = pd.Timestamp(NOW - minutes_ago * 60, unit="s")
+    return (station, "air", ts, pm25, pm10, None, None, None, None, None, None, None)
+
+
+def alert(n: int, severity: str, state: str = "open", kind: str = "incident", name: str = "flood") -> tuple:
+    return (f"A{n}", "重大突发事件", kind, f"INC-{n}", name, "440106", state, severity, utc(2026, 3, 10, 4, n),
+            utc(2026, 3, 10, 4, 20 + n))
+
+
 # --- KPIs --------------------------------------------------------------------------------------------------------
+
+def tile(value, sub: str, level: str = "", colour: str = "") -> dict:
+    return {"value": value, "sub": sub, "level": level, "colour": colour}
+
 
 def test_kpis_sum_districts_and_compute_rates_exactly():
     data = wall(today=[activity("440104", 30, 12), activity("440106", 50, 8)],
                 yesterday=[activity("440104", 40, 10), activity("440106", 24, 10)],
                 states=[("440104", 100, 40, 3, 60, 54, 20, 17), ("440106", 200, 90, 0, 40, 30, 30, 28)])
-    tiles = kpis(data)
-    assert tiles["received"] == {"value": 80, "sub": "较昨日同时段 ▲25.0%", "level": ""}
-    assert tiles["completed"] == {"value": 20, "sub": "较昨日同时段 ＝0.0%", "level": ""}
-    assert tiles["open"] == {"value": 130, "sub": "近30日受理、尚未办结", "level": ""}
-    assert tiles["overdue"] == {"value": 3, "sub": "已过办理时限仍未办结", "level": "alarm"}
-    assert tiles["on_time"] == {"value": 84 / 100, "sub": "近7日到期 100 件，按时 84 件", "level": "warn"}
-    assert tiles["satisfaction"] == {"value": 45 / 50, "sub": "近7日回访 50 件", "level": ""}
+    tiles = kpis(data, [])
+    assert tiles["received"] == tile(80, "较昨日同时段 ▲25.0%")
+    assert tiles["open"] == tile(130, "其中超期 3 件", "warn")
+    assert tiles["on_time"] == tile(84 / 100, "近7日到期 100 件，按时 84 件", "warn")
+    assert tiles["satisfaction"] == tile(45 / 50, "近7日回访 50 件")
 
 
 def test_kpis_show_a_falling_count_with_a_down_arrow():
-    tiles = kpis(wall(today=[activity("440104", 30, 7)], yesterday=[activity("440104", 40, 8)]))
+    tiles = kpis(wall(today=[activity("440104", 30, 7)], yesterday=[activity("440104", 40, 8)]), [])
     assert tiles["received"]["sub"] == "较昨日同时段 ▼25.0%"
-    assert tiles["completed"]["sub"] == "较昨日同时段 ▼12.5%"
 
 
 def test_kpis_without_yesterday_show_a_dash_instead_of_a_change():
-    tiles = kpis(wall(today=[activity("440104", 30, 7)]))
-    assert tiles["received"]["sub"] == "较昨日同时段 —"
-    assert tiles["completed"]["sub"] == "较昨日同时段 —"
+    assert kpis(wall(today=[activity("440104", 30, 7)]), [])["received"]["sub"] == "较昨日同时段 —"
 
 
-def test_kpis_of_an_empty_warehouse_have_no_rates():
-    tiles = kpis(wall())
-    assert tiles["received"] == {"value": 0, "sub": "较昨日同时段 —", "level": ""}
-    assert tiles["overdue"] == {"value": 0, "sub": "已过办理时限仍未办结", "level": ""}
-    assert tiles["on_time"] == {"value": None, "sub": "近7日到期 0 件，按时 0 件", "level": ""}
-    assert tiles["satisfaction"] == {"value": None, "sub": "近7日回访 0 件", "level": ""}
+def test_kpis_of_an_empty_warehouse_have_no_rates_and_nothing_in_alarm():
+    tiles = kpis(wall(), [])
+    assert tiles["received"] == tile(0, "较昨日同时段 —")
+    assert tiles["open"] == tile(0, "其中超期 0 件")
+    assert tiles["on_time"] == tile(None, "近7日到期 0 件，按时 0 件")
+    assert tiles["satisfaction"] == tile(None, "近7日回访 0 件")
+    assert tiles["incidents"] == tile(0, "无在办事件")
+    assert tiles["aqi"] == tile(None, "暂无两小时内的空气质量读数")
+    assert tiles["stations"] == tile(0, "全部正常")
+    assert tiles["alerts"] == tile(0, "无活动预警")
 
 
 def test_kpis_with_orders_but_none_due_or_rated_have_no_rates():
-    tiles = kpis(wall(states=[("440104", 10, 10, 0, 0, 0, 0, 0)]))
+    tiles = kpis(wall(states=[("440104", 10, 10, 0, 0, 0, 0, 0)]), [])
     assert tiles["on_time"]["value"] is None and tiles["on_time"]["level"] == ""
     assert tiles["satisfaction"]["value"] is None
     assert tiles["open"]["value"] == 10
 
 
 def test_on_time_rate_of_exactly_ninety_percent_is_not_a_warning():
-    tiles = kpis(wall(states=[("440104", 10, 0, 0, 10, 9, 0, 0)]))
+    tiles = kpis(wall(states=[("440104", 10, 0, 0, 10, 9, 0, 0)]), [])
     assert tiles["on_time"]["value"] == 0.9 and tiles["on_time"]["level"] == ""
 
 
 def test_kpis_use_thousands_separators_in_their_context_line():
-    tiles = kpis(wall(states=[("440104", 5000, 0, 0, 12345, 12000, 2500, 2000)]))
+    tiles = kpis(wall(states=[("440104", 5000, 0, 0, 12345, 12000, 2500, 2000)]), [])
     assert tiles["on_time"]["sub"] == "近7日到期 12,345 件，按时 12,000 件"
     assert tiles["satisfaction"]["sub"] == "近7日回访 2,500 件"
+
+
+def test_incidents_by_grade_and_a_major_one_sounds_the_alarm():
+    assert incident_tile(frame(INCIDENTS, [("II", 1), ("IV", 3), ("", 2)])) == tile(6, "Ⅱ级 1 · Ⅳ级 3", "alarm")
+    assert incident_tile(frame(INCIDENTS, [("III", 2)])) == tile(2, "Ⅲ级 2")
+
+
+def test_city_aqi_is_computed_from_the_mean_of_the_fresh_air_stations_by_hand():
+    # PM2.5 (130 + 150) / 2 = 140 → 2026 edition: 150 + (200 − 150) / (150 − 115) × (140 − 115) = 185.7 → 186;
+    # PM10 (160 + 180) / 2 = 170 → 100 + (150 − 100) / (250 − 120) × (170 − 120) = 119.2 → 120; the stale station
+    # (3 h old, PM2.5 500) and a noise station are left out
+    ecology = frame(ECOLOGY, [air("A", 50, 130, 160), air("B", 70, 150, 180), air("C", 180, 500)])
+    result = city_aqi(ecology, NOW)
+    assert (result.aqi, result.level_name, result.primary, result.iaqi) == (186, "中度污染", ("pm25",),
+                                                                            {"pm25": 186, "pm10": 120})
+    assert aqi_tile(ecology, NOW) == tile(186, "中度污染 · 首要污染物 PM2.5", "alarm", "#FF0000")
+    assert aqi_tile(frame(ECOLOGY, [air("A", 30, 20)]), NOW) == tile(29, "优", "", "#00E400")  # 50 × 20 / 35 → 29
+    assert city_aqi(frame(ECOLOGY, [air("C", 180, 500)]), NOW) is None
+
+
+def test_alerts_by_severity_and_the_ticker_most_severe_first():
+    alerts = frame(ALERT, [alert(1, "orange"), alert(2, "red", "acknowledged"), alert(3, "orange", name="fire")])
+    assert alert_tile(alerts) == tile(3, "红 1 · 橙 2", "alarm")
+    assert alert_tile(frame(ALERT, [alert(1, "orange")])) == tile(1, "橙 1", "warn")
+    rows = alert_ticker(alerts, NAMES, TZ)
+    assert [(r["severity"], r["subject"], r["time"], r["district"]) for r in rows] == [
+        ("red", "洪涝 INC-2", "12:02", "天河区"), ("orange", "火灾 INC-3", "12:03", "天河区"),
+        ("orange", "洪涝 INC-1", "12:01", "天河区")]
 
 
 # --- local midnight ----------------------------------------------------------------------------------------------
