@@ -1,5 +1,6 @@
 """Screenshots of the screens for the README: a simulated day (with a pollution episode, a hotline surge and a major
-incident) in a fresh chDB, the cockpit served on it, Debian's Chromium at 1920×1080.
+incident) and one alert cycle in a fresh chDB, the cockpit served on it, Debian's Chromium at 1920×1080 signed in
+as admin (the sign-in page itself signed out).
 
     python docs/screenshots.py [--out docs/screenshots]
 """
@@ -16,6 +17,8 @@ sys.path.insert(0, str(ROOT))
 
 from playwright.sync_api import sync_playwright  # noqa: E402
 
+from alerts.engine import evaluate  # noqa: E402
+from alerts.rules import load_rules  # noqa: E402
 from cockpit.serve import WebServer  # noqa: E402
 from config.settings import load  # noqa: E402
 from layers.districts import city_anchors  # noqa: E402
@@ -23,6 +26,7 @@ from streams.broker import free_port  # noqa: E402
 from streams.city import City, scenarios_of  # noqa: E402
 from streams.direct import store_events  # noqa: E402
 from streams.ingest import make_decoder  # noqa: E402
+from tests.helpers import sign_in  # noqa: E402
 from warehouse import connect  # noqa: E402
 from warehouse.migrations import migrate  # noqa: E402
 
@@ -31,14 +35,20 @@ LAYER = "document.querySelectorAll('.leaflet-control-layers-selector')[{}].click
 BIGGEST_CLUSTER = """(() => { const all = [...document.querySelectorAll('.event-cluster')];
     all.sort((a, b) => parseInt(b.textContent) - parseInt(a.textContent));
     all[0].dispatchEvent(new MouseEvent('click', {bubbles: true})); })()"""
-# name: (path, scripts run in order, each followed by a pause)
+FIRST_ALERT = "document.querySelector('.ag-center-cols-container .ag-row').click()"
+# name: (path, selector that says it is drawn, scripts run in order, each followed by a pause)
 VIEWS = {
-    "map-districts": ("/map", []),
-    "map-aqi": ("/map?metric=aqi", [LAYER.format(1)]),
-    "map-grid": ("/map", [LAYER.format(0), LAYER.format(1), LAYER.format(2)]),
-    "map-heat": ("/map", [LAYER.format(0), LAYER.format(1), LAYER.format(3)]),
-    "map-events": ("/map?district=440106", [BIGGEST_CLUSTER, BIGGEST_CLUSTER]),
-    "map-stations": ("/map?metric=open_incidents", [LAYER.format(1)]),
+    "wall": ("/wall", ".alert-ticker .alert-item", []),
+    "duty": ("/duty", ".ag-center-cols-container .ag-row", [FIRST_ALERT]),
+    "brief": ("/brief", ".brief-kpi .brief-value", []),
+    "analysis": ("/analysis", "#analysis-table", []),
+    "district": ("/district/440106", "#district-table", []),
+    "map-districts": ("/map", ".event-cluster", []),
+    "map-aqi": ("/map?metric=aqi", ".event-cluster", [LAYER.format(1)]),
+    "map-grid": ("/map", ".event-cluster", [LAYER.format(0), LAYER.format(1), LAYER.format(2)]),
+    "map-heat": ("/map", ".event-cluster", [LAYER.format(0), LAYER.format(1), LAYER.format(3)]),
+    "map-events": ("/map?district=440106", ".event-cluster", [BIGGEST_CLUSTER, BIGGEST_CLUSTER]),
+    "map-stations": ("/map?metric=open_incidents", ".event-cluster", [LAYER.format(1)]),
 }
 
 
@@ -54,24 +64,33 @@ def main() -> None:
     warehouse = connect(settings.warehouse.url)
     migrate(warehouse)
     store_events(warehouse, make_decoder(settings), City(settings, scenarios, now - 2 * 86400).advance(now))
+    evaluate(warehouse, load_rules(ROOT / settings.alerts.rules), now, escalate_after_minutes=10)
     server = WebServer(settings, warehouse).start()
     try:
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
-            for name, (path, scripts) in VIEWS.items():
+            page = browser.new_page(viewport={"width": 1920, "height": 1080})
+            page.goto(server.url + "/login")
+            shoot(page, args.out, "signin")
+            for name, (path, ready, scripts) in VIEWS.items():
                 page = browser.new_page(viewport={"width": 1920, "height": 1080})
+                sign_in(page, server.url, warehouse, "admin", name=f"admin-{name}")
                 page.goto(server.url + path)
-                page.wait_for_selector(".event-cluster", timeout=30000)
+                page.wait_for_selector(ready, timeout=60000)
                 time.sleep(2)
                 for script in scripts:
                     page.evaluate(script)
                     time.sleep(3)
-                page.screenshot(path=str(args.out / f"{name}.png"))
-                print(f"wrote {args.out / name}.png")
-                page.close()
+                shoot(page, args.out, name)
             browser.close()
     finally:
         server.stop()
+
+
+def shoot(page, out: Path, name: str) -> None:
+    page.screenshot(path=str(out / f"{name}.png"))
+    print(f"wrote {out / name}.png")
+    page.close()
 
 
 if __name__ == "__main__":
