@@ -1,6 +1,7 @@
 """Helpers shared by the integration tests: simulated events, publishing, ingesting, waiting."""
 from __future__ import annotations
 
+import math
 import re
 import secrets
 import threading
@@ -119,3 +120,16 @@ def sign_in(page, base_url: str, warehouse, role: str, then: str = "", name: str
     assert "/login" not in page.url, page.content()[:2000]
     if then:
         page.goto(base_url + then)
+
+
+def screen_point(page, lon: float, lat: float, adcode: str = "440100") -> tuple[float, float]:
+    """Where a place (map CRS) is on a page's map, from the drawn city outline (Web Mercator)."""
+    from layers.city_map import city_outline
+
+    box = page.locator(".leaflet-overlay-pane path:not(.leaflet-interactive)").first.bounding_box()
+    ring = [p for part in city_outline(adcode) for p in part]
+    south, north = min(p[0] for p in ring), max(p[0] for p in ring)
+    west, east = min(p[1] for p in ring), max(p[1] for p in ring)
+    y = lambda t: math.log(math.tan(math.pi / 4 + math.radians(t) / 2))  # noqa: E731
+    return (box["x"] + (lon - west) / (east - west) * box["width"],
+            box["y"] + (y(north) - y(lat)) / (y(north) - y(south)) * box["height"])

@@ -8,7 +8,7 @@ A cell of one event carries that event's details. Severity ranks: 4 red, 3 orang
 from __future__ import annotations
 
 from warehouse.migrations import ECOLOGY_METRICS, H3_RESOLUTION, WATER_METRICS
-from warehouse.queries import Query
+from warehouse.queries import OPEN_INCIDENTS, Query
 
 Box = tuple[float, float, float, float]  # west, south, east, north
 MAX_CELLS = 5000
@@ -118,16 +118,9 @@ def incident_clusters(since: int, now: int, box: Box, cell: float) -> Query:
 def open_incidents(since: int, now: int) -> Query:
     """Per district, incidents with events in [since, now] that are not closed. Columns: district_code,
     open_incidents, major (grade I or II)."""
-    sql = """
+    sql = f"""
 SELECT district AS district_code, count() AS open_incidents, countIf(grade IN ('I', 'II')) AS major
-FROM (
-    SELECT incident_id, argMax(district_code, ts) AS district, argMax(status, ts) AS last_status,
-           argMaxIf(level, ts, level != '') AS grade
-    FROM emergency_events
-    WHERE ts >= toDateTime({since:UInt32}, 'UTC') AND ts <= toDateTime({now:UInt32}, 'UTC')
-    GROUP BY incident_id
-)
-WHERE last_status != 'closed'
+FROM ({OPEN_INCIDENTS})
 GROUP BY district
 ORDER BY district"""
     return sql, {"since": since, "now": now}

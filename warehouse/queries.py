@@ -102,18 +102,22 @@ LIMIT {int(limit)}"""
     return sql, {"since": since, "now": now}
 
 
-def incident_levels(since: int, now: int) -> Query:
-    """Incidents with events in [since, now] not closed, by grade (their newest non-empty level; '' ungraded).
-    Columns: level, incidents."""
-    sql = """
-SELECT grade AS level, count() AS incidents
-FROM (
-    SELECT incident_id, argMax(status, ts) AS last_status, argMaxIf(level, ts, level != '') AS grade
+OPEN_INCIDENTS = """
+SELECT * FROM (
+    SELECT incident_id, argMax(district_code, ts) AS district, argMax(status, ts) AS last_status,
+           argMaxIf(level, ts, level != '') AS grade
     FROM emergency_events
     WHERE ts >= toDateTime({since:UInt32}, 'UTC') AND ts <= toDateTime({now:UInt32}, 'UTC')
     GROUP BY incident_id
 )
-WHERE last_status != 'closed'
+WHERE last_status != 'closed'"""  # incidents with events in [since, now] not closed: district and grade (newest)
+
+
+def incident_levels(since: int, now: int) -> Query:
+    """Open incidents (:data:`OPEN_INCIDENTS`) by grade ('' ungraded). Columns: level, incidents."""
+    sql = f"""
+SELECT grade AS level, count() AS incidents
+FROM ({OPEN_INCIDENTS})
 GROUP BY grade
 ORDER BY grade"""
     return sql, {"since": since, "now": now}

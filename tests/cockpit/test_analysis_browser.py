@@ -3,8 +3,6 @@ district by clicking it on the map, and exports a CSV whose rows are exactly the
 import csv
 import datetime as dt
 import io
-import math
-import time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -12,12 +10,11 @@ import pytest
 from playwright.sync_api import expect
 
 from cockpit.serve import WebServer
-from layers.city_map import city_outline
 from layers.districts import city_anchors
 from streams.broker import free_port
 from streams.direct import store_events
 from streams.ingest import make_decoder
-from tests.helpers import sign_in
+from tests.helpers import screen_point, sign_in
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 CITY = "440100"
@@ -51,17 +48,6 @@ def analysis(warehouse, settings_for):
     server = WebServer(settings, warehouse).start()
     yield server
     server.stop()
-
-
-def screen_point(page, lon: float, lat: float) -> tuple[float, float]:
-    """Where a place is on the page, from the drawn city outline (Web Mercator)."""
-    box = page.locator(".leaflet-overlay-pane path:not(.leaflet-interactive)").first.bounding_box()
-    ring = [p for part in city_outline(CITY) for p in part]
-    south, north = min(p[0] for p in ring), max(p[0] for p in ring)
-    west, east = min(p[1] for p in ring), max(p[1] for p in ring)
-    y = lambda t: math.log(math.tan(math.pi / 4 + math.radians(t) / 2))  # noqa: E731
-    return (box["x"] + (lon - west) / (east - west) * box["width"],
-            box["y"] + (y(north) - y(lat)) / (y(north) - y(south)) * box["height"])
 
 
 def test_an_analyst_drills_into_a_district_and_exports_the_filtered_rows(analysis, warehouse, chromium, request):

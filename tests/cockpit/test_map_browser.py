@@ -22,7 +22,6 @@ from cockpit.serve import WebServer
 from config.settings import load
 from layers import districts as dmap
 from layers import grid
-from layers.city_map import city_outline
 from streams.broker import free_port
 from streams.city import City
 from streams.contract import HOTLINE_STATUS_ZH
@@ -31,7 +30,7 @@ from streams.ingest import make_decoder
 from streams.scenarios import Scenario
 from streams.stations import ROOT as STATIONS_ROOT
 from streams.stations import load_stations
-from tests.helpers import sign_in
+from tests.helpers import screen_point, sign_in
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -161,14 +160,7 @@ class MapPage:
         return expect(self.page.locator("#map-legends .legend-title"))
 
     def screen_point(self, lon: float, lat: float) -> tuple[float, float]:
-        """Where a place (map CRS) is on the page, from the drawn city outline (Web Mercator)."""
-        box = self.page.locator(".leaflet-overlay-pane path:not(.leaflet-interactive)").bounding_box()
-        ring = [p for part in city_outline(CITY) for p in part]
-        south, north = min(p[0] for p in ring), max(p[0] for p in ring)
-        west, east = min(p[1] for p in ring), max(p[1] for p in ring)
-        y = lambda t: math.log(math.tan(math.pi / 4 + math.radians(t) / 2))  # noqa: E731
-        return (box["x"] + (lon - west) / (east - west) * box["width"],
-                box["y"] + (y(north) - y(lat)) / (y(north) - y(south)) * box["height"])
+        return screen_point(self.page, lon, lat, CITY)
 
     def click(self, x: float, y: float) -> None:
         """Click the map like a hand: point first, press when what is under the pointer can take the click.
