@@ -27,6 +27,7 @@ STATION_WINDOW_S = 86400  # newest station readings are looked for in the last d
 AIR_FRESH_S = 2 * 3600  # air readings older than this are left out of the city's AQI
 WARNING_RANK = 3  # stations at orange or red (超警戒, 超保证, 积水超警, 低压, 强降水, AQI > 150 …)
 POLLUTANTS = ("pm25", "pm10", "o3", "no2", "so2", "co")
+INGEST_WINDOW_S = 300  # ingest_stats windows looked at for the consumer lag
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,7 @@ class WallData:
     water: pd.DataFrame  # water_latest
     ecology: pd.DataFrame  # ecology_latest
     alerts: pd.DataFrame  # active alerts (alerts.store.current)
+    ingest: pd.DataFrame  # ingest_partitions over the last INGEST_WINDOW_S
 
 
 def local_midnight(now: float, tz: str) -> float:
@@ -64,6 +66,7 @@ def load(wh: Warehouse, now: float, tz: str) -> WallData:
         water=q.run(wh, mq.water_latest(n - STATION_WINDOW_S, n)),
         ecology=q.run(wh, mq.ecology_latest(n - STATION_WINDOW_S, n)),
         alerts=store.current(wh, active_only=True),
+        ingest=q.run(wh, q.ingest_partitions(n - INGEST_WINDOW_S)),
     )
 
 
@@ -189,6 +192,12 @@ def newest(data: WallData) -> tuple[float | None, float | None]:
         return None, None
     return (pd.Timestamp(data.today["newest_event"].max()).timestamp(),
             pd.Timestamp(data.today["newest_ingest"].max()).timestamp())
+
+
+def ingest_lag(data: WallData) -> int | None:
+    """Messages on the broker not yet ingested, summed over partitions (each partition's newest window); None
+    when no ingest has reported lately (a warehouse filled another way)."""
+    return None if data.ingest.empty else int(data.ingest["lag"].sum())
 
 
 def ranking(values: dict[str, int], top: int = 11) -> list[tuple[str, int, float]]:

@@ -162,6 +162,9 @@ KEYS: tuple[Key, ...] = (
     Key("cockpit", "refresh_seconds", float, 5.0, "how often screens refresh", minimum=1),
     Key("cockpit", "stale_warn_seconds", int, 120, "data older than this turns the freshness badge amber", minimum=1),
     Key("cockpit", "stale_alarm_seconds", int, 600, "data older than this turns it red", minimum=1),
+    Key("cockpit", "lag_warn_messages", int, 20000, "ingest lag (messages on the broker not yet in the warehouse, "
+        "all topics) that turns the freshness badge amber", minimum=1),
+    Key("cockpit", "lag_alarm_messages", int, 200000, "ingest lag that turns it red", minimum=1),
     Key("cockpit", "tile_url", str, "",
         "map tile URL template (intranet tile server); empty = no tiles, district polygons on dark"),
     Key("cockpit", "tile_attribution", str, "", "attribution shown with the tiles"),

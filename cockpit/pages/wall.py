@@ -115,7 +115,8 @@ def refresh(_n, viewport_width):
     breaks = dmap.class_breaks(max(open_by_district.values(), default=0))
     labels = dmap.labels(anchors, open_by_district, MAP_UNIT)
     level, text = freshness(*wall_view.newest(data), data.now, s.cockpit.stale_warn_seconds,
-                            s.cockpit.stale_alarm_seconds)
+                            s.cockpit.stale_alarm_seconds, wall_view.ingest_lag(data), s.cockpit.lag_warn_messages,
+                            s.cockpit.lag_alarm_messages)
     return (
         [fmt(tiles[i]["value"]) for i, *_, fmt in TILES]
         + [{"color": tiles[i]["colour"]} if tiles[i]["colour"] else {} for i, *_ in TILES]

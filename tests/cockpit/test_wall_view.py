@@ -36,6 +36,8 @@ def frame(columns: list[str], rows: list[tuple] = ()) -> pd.DataFrame:
 INCIDENTS = ["level", "incidents"]
 READING = ["station_id", "station_type", "reading_ts"]
 ECOLOGY = READING + ["pm25", "pm10", "o3", "no2", "so2", "co", "noise_db", "aqi", "aqi_level"]
+INGEST = ["topic", "partition", "rows", "rejects", "lag", "committed", "high_watermark", "rows_per_s", "newest_event",
+          "observed"]
 ALERT = ["alert_id", "rule_name", "subject_type", "subject_id", "subject_name", "district_code", "state", "severity",
          "first_seen", "last_seen"]
 NOW = epoch(2026, 3, 10, 4, 30)
@@ -46,7 +48,8 @@ def wall(now: float = NOW, *, today=(), yesterday=(), states=(), hourly=(), late
     return WallData(now=now, day_start=local_midnight(now, TZ), today=frame(ACTIVITY, today),
                     yesterday=frame(ACTIVITY, yesterday), states=frame(STATES, states), hourly=frame(HOURLY, hourly),
                     categories=frame(CATEGORIES), latest=frame(LATEST, latest), incidents=frame(INCIDENTS, incidents),
-                    water=frame(READING), ecology=frame(ECOLOGY, ecology), alerts=frame(ALERT, alerts))
+                    water=frame(READING), ecology=frame(ECOLOGY, ecology), alerts=frame(ALERT, alerts),
+                    ingest=frame(INGEST))
 
 
 def activity(code: str, received: int, completed: int) -> tuple:
@@ -251,6 +254,15 @@ def test_freshness_text_names_the_level_and_the_age_of_the_newest_event():
 def test_freshness_is_decided_by_the_older_of_event_and_insert():
     # events are fresh but nothing was inserted for 10 minutes: the ingest has stopped
     assert freshness(NOW - 5, NOW - 700, NOW, 120, 600)[0] == "alarm"
+
+
+def test_an_ingest_lag_past_its_thresholds_raises_the_level_and_says_so():
+    assert freshness(NOW - 5, NOW - 2, NOW, 120, 600, 19_999, 20_000, 200_000) == ("ok", "数据正常 · 最新事件 5秒前")
+    assert freshness(NOW - 5, NOW - 2, NOW, 120, 600, 20_000, 20_000, 200_000) == (
+        "warn", "数据延迟 · 最新事件 5秒前 · 积压 20,000 条")
+    assert freshness(NOW - 150, NOW - 2, NOW, 120, 600, 250_000, 20_000, 200_000)[0] == "alarm"
+    assert freshness(NOW - 700, NOW - 2, NOW, 120, 600, 0, 20_000, 200_000)[0] == "alarm"  # the age still counts
+    assert freshness(NOW - 5, NOW - 2, NOW, 120, 600, None, 20_000, 200_000)[0] == "ok"  # no ingest reporting
 
 
 def test_freshness_without_data_is_an_alarm_saying_no_data():
