@@ -182,7 +182,7 @@ def register(server: Flask, settings: Settings, directory: Directory) -> None:
         if not password_matches(user, password):
             limit.failed(*keys)
             log.warning("sign-in failed", extra={"user": name, "addr": request.remote_addr})
-            return page(signin_form(target=target, name=name, error="用户名或密码错误"), 401)
+            return page(signin_form(target=target, name=name, error="用户名或密码错误"))  # the form again, as 200
         limit.succeeded(*keys)
         start_session(user, "password")
         log.info("signed in", extra={"user": user.name, "role": user.role, "addr": request.remote_addr})

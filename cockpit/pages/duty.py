@@ -64,7 +64,7 @@ def layout(alert: str = "", **_query) -> html.Div:
                            dashGridOptions={"theme": {"function": GRID_THEME}, "rowHeight": 42,
                                             "rowSelection": {"mode": "singleRow", "checkboxes": False,
                                                              "enableClickSelection": True},
-                                            "overlayNoRowsTemplate": "暂无预警", "animateRows": False}),
+                                            "localeText": {"noRowsToShow": "暂无预警"}, "animateRows": False}),
             ]),
             html.Div(className="duty-side", children=[
                 html.Div(className="panel duty-detail", children=[

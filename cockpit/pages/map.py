@@ -10,7 +10,9 @@ import dash
 from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 
 from cockpit import map_view
+from cockpit.components.header import header
 from cockpit.runtime import current
+from cockpit.signin import current_user
 from layers import districts as dmap
 from layers import grid, points, stations
 from layers.city_map import city_map, fit_on_load
@@ -47,11 +49,7 @@ def layout(metric: str = "open_orders", district: str = "", **_query) -> html.Di
         (LAYERS["stations"], stations.station_layer("map"), True),
     )
     return html.Div(className="mapscreen", children=[
-        html.Div(className="wall-header", children=[
-            html.Div([f"{dmap.city_boundaries(s.city.adcode).get('name', '')}城市运行一网统管",
-                      html.Small("全域态势")], className="brand"),
-            html.Nav(className="nav", children=[dcc.Link("一屏统览", href="/wall"), dcc.Link("全域态势", href="/map")]),
-        ]),
+        header("全域态势", current_user()),
         html.Div(className="map-body", children=[
             html.Div(className="panel", children=[
                 html.Div(className="map-wrap", children=[

@@ -101,7 +101,7 @@ clientside_callback(
        Output("wall-legend", "children"), Output("wall-trend", "figure"), Output("wall-categories", "children"),
        Output("wall-ranking", "children"), Output("wall-alerts", "children"), Output("wall-ticker", "children"),
        Output("wall-freshness", "children"), Output("wall-freshness", "className")],
-    Input("wall-tick", "n_intervals"), State("wall-viewport", "data"),
+    Input("wall-tick", "n_intervals"), Input("wall-viewport", "data"),  # an input: the first refresh waits for it
 )
 def refresh(_n, viewport_width):
     rt = current()
