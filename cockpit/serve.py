@@ -34,6 +34,8 @@ class WebServer:
         return self
 
     def stop(self) -> None:
+        """Let the requests in progress finish (they would write to closed sockets), then close."""
+        self._server.task_dispatcher.shutdown(timeout=5)
         self._server.close()
         self._thread.join(timeout=5)
 

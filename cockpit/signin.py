@@ -25,7 +25,7 @@ import time
 from html import escape
 from urllib.parse import urlencode
 
-from flask import Flask, Response, g, jsonify, redirect, request, session
+from flask import Flask, Response, g, has_request_context, jsonify, redirect, request, session
 
 from cockpit import access
 from cockpit.ratelimit import FailureLimit
@@ -41,8 +41,8 @@ MAX_FIELD = 256
 
 
 def current_user() -> User | None:
-    """The signed-in user of this request (set by the guard)."""
-    return g.get("user")
+    """The signed-in user of this request (set by the guard); None outside a request."""
+    return g.get("user") if has_request_context() else None
 
 
 def csrf_token() -> str:
