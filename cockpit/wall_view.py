@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import time
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -12,6 +13,7 @@ import plotly.graph_objects as go
 from alerts import store
 from alerts.lifecycle import SEVERITIES, SEVERITY_ZH
 from cockpit.duty_view import subject_label
+from cockpit.recent import Recent
 from layers.stations import station_features
 from streams.aqi import hourly_aqi
 from streams.contract import LEVEL_ZH
@@ -28,6 +30,7 @@ AIR_FRESH_S = 2 * 3600  # air readings older than this are left out of the city'
 WARNING_RANK = 3  # stations at orange or red (超警戒, 超保证, 积水超警, 低压, 强降水, AQI > 150 …)
 POLLUTANTS = ("pm25", "pm10", "o3", "no2", "so2", "co")
 INGEST_WINDOW_S = 300  # ingest_stats windows looked at for the consumer lag
+LATEST_WINDOW_S = 3 * 3600  # the ticker's newest orders are looked for in the last hours, not the whole day
 
 
 @dataclass(frozen=True)
@@ -52,22 +55,34 @@ def local_midnight(now: float, tz: str) -> float:
     return local.replace(hour=0, minute=0, second=0, microsecond=0).timestamp()
 
 
-def load(wh: Warehouse, now: float, tz: str) -> WallData:
+SLOW = Recent()  # 30-day order states and the stations' newest readings, recomputed in the background
+
+
+def load(wh: Warehouse, now: float, tz: str, slow_ttl: float = 60.0) -> WallData:
+    """The wall's data as of ``now``; the order states and station readings as of their last computation, at
+    most ``slow_ttl`` seconds old (after the first call, a refresh never waits for them)."""
     n, day = int(now), int(local_midnight(now, tz))
+    states, water, ecology = SLOW.get(wh.url, lambda: _slow(wh, time.time()), slow_ttl)
     return WallData(
         now=now, day_start=day,
         today=q.run(wh, q.district_activity(day, n)),
         yesterday=q.run(wh, q.district_activity(day - 86400, n - 86400)),
-        states=q.run(wh, q.order_states(n - ORDER_WINDOW_DAYS * 86400, n - RATE_WINDOW_DAYS * 86400, n)),
+        states=states,
         hourly=q.run(wh, q.hourly_received(n - 48 * 3600, n)),
         categories=q.run(wh, q.category_received(day, n)),
-        latest=q.run(wh, q.latest_orders(n - 86400, n, limit=14)),
+        latest=q.run(wh, q.latest_orders(n - LATEST_WINDOW_S, n, limit=14)),
         incidents=q.run(wh, q.incident_levels(n - INCIDENT_WINDOW_DAYS * 86400, n)),
-        water=q.run(wh, mq.water_latest(n - STATION_WINDOW_S, n)),
-        ecology=q.run(wh, mq.ecology_latest(n - STATION_WINDOW_S, n)),
+        water=water,
+        ecology=ecology,
         alerts=store.current(wh, active_only=True),
         ingest=q.run(wh, q.ingest_partitions(n - INGEST_WINDOW_S)),
     )
+
+
+def _slow(wh: Warehouse, now: float) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    n = int(now)
+    return (q.run(wh, q.order_states(n - ORDER_WINDOW_DAYS * 86400, n - RATE_WINDOW_DAYS * 86400, n)),
+            q.run(wh, mq.water_latest(n - STATION_WINDOW_S, n)), q.run(wh, mq.ecology_latest(n - STATION_WINDOW_S, n)))
 
 
 def _sum(df: pd.DataFrame, column: str) -> int:

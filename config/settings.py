@@ -160,6 +160,8 @@ KEYS: tuple[Key, ...] = (
     Key("cockpit", "workers", int, 2, "worker processes of 'serve' (gunicorn); 1 with a chDB warehouse", minimum=1),
     Key("cockpit", "threads", int, 8, "threads per worker (and of the demo's in-process server)", minimum=1),
     Key("cockpit", "refresh_seconds", float, 5.0, "how often screens refresh", minimum=1),
+    Key("cockpit", "slow_refresh_seconds", float, 60.0, "the wall's 30-day order states and the stations' newest "
+        "readings are recomputed in the background at most this often (a refresh never waits for them)", minimum=1),
     Key("cockpit", "stale_warn_seconds", int, 120, "data older than this turns the freshness badge amber", minimum=1),
     Key("cockpit", "stale_alarm_seconds", int, 600, "data older than this turns it red", minimum=1),
     Key("cockpit", "lag_warn_messages", int, 20000, "ingest lag (messages on the broker not yet in the warehouse, "

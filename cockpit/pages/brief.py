@@ -13,6 +13,7 @@ from dash import Input, Output, State, callback, clientside_callback, dcc, html,
 from cockpit import brief_export, brief_view
 from cockpit.brief_text import percent
 from cockpit.components.header import header
+from cockpit.recent import Recent
 from cockpit.runtime import current
 from cockpit.signin import current_user
 from layers import districts as dmap
@@ -22,6 +23,7 @@ from warehouse.brief_queries import load_brief
 dash.register_page(__name__, path="/brief", title="领导驾驶舱 · 城市运行一网统管")
 
 REFRESH_MS = 5 * 60 * 1000  # a running period is drawn again every 5 minutes
+BRIEFS = Recent()
 
 
 def layout(day=None, week=None, **_query) -> html.Div:
@@ -69,7 +71,9 @@ def make_brief(stored) -> tuple[brief_view.Brief, brief_view.Period]:
     now, tz = time.time(), s.city.timezone
     period = brief_view.stored_period(stored, now, tz)
     start, end = period.bounds(tz)
-    data = load_brief(rt.warehouse, start, end, tz, now)
+    # a finished period changes only by late events: kept an hour; a running one recomputed in the background
+    ttl = 3600.0 if end <= now else s.cockpit.slow_refresh_seconds
+    data = BRIEFS.get((rt.warehouse.url, start, end), lambda: load_brief(rt.warehouse, start, end, tz, time.time()), ttl)
     names = {code: name for code, (_, _, name) in dmap.city_anchors(s.city.adcode).items()}
     return brief_view.build(data, period, names, city_name(), tz), period
 

@@ -106,7 +106,7 @@ clientside_callback(
 def refresh(_n, viewport_width):
     rt = current()
     s = rt.settings
-    data = wall_view.load(rt.warehouse, time.time(), s.city.timezone)
+    data = wall_view.load(rt.warehouse, time.time(), s.city.timezone, s.cockpit.slow_refresh_seconds)
     registry = map_view.registry(s.city.stations, s.city.adcode)
     tiles = wall_view.kpis(data, registry)
     anchors = dmap.city_anchors(s.city.adcode)

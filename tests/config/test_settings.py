@@ -127,8 +127,8 @@ def test_unknown_section_is_named_with_the_file_and_the_known_sections(tmp_path)
 
 YAML_ERRORS = [  # (file text, message after "config error: ", {path} = the file)
     ("cockpit:\n  prot: 8060\n", "{path}: unknown key 'cockpit.prot'; cockpit has host, port, workers, threads, "
-     "refresh_seconds, stale_warn_seconds, stale_alarm_seconds, lag_warn_messages, lag_alarm_messages, tile_url, "
-     "tile_attribution"),
+     "refresh_seconds, slow_refresh_seconds, stale_warn_seconds, stale_alarm_seconds, lag_warn_messages, "
+     "lag_alarm_messages, tile_url, tile_attribution"),
     ("cockpit: 8060\n", "{path}: section 'cockpit' must be a mapping"),
     ("- warehouse\n- kafka\n", "{path}: the top level must be a mapping of sections"),
     ("kafka:\n  partitions: 3\n  group_id: a: b\nlog:\n  level: INFO\n",
