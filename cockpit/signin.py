@@ -216,7 +216,7 @@ def safe_next(target: str) -> str:
 def page(body: str, status: int = 200, headers: dict | None = None) -> Response:
     response = Response(f"""<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1"><title>登录 · 城市运行一网统管</title>
-<link rel="stylesheet" href="/assets/signin.css"></head><body class="signin-body">{body}</body></html>""",
+<link rel="stylesheet" href="/assets/cockpit.css"><link rel="stylesheet" href="/assets/signin.css"></head><body class="signin-body">{body}</body></html>""",
                         status=status, mimetype="text/html", headers=headers or {})
     response.headers["Cache-Control"] = "no-store"
     return response
