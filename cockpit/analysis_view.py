@@ -20,6 +20,7 @@ from cockpit import analysis_state as st
 from cockpit.components.kpi import format_count
 from cockpit.runtime import current
 from layers import districts as dmap
+from layers.city_map import city_map
 from streams.contract import EMERGENCY_STATUS_ZH, EMERGENCY_TYPE_ZH, HOTLINE_STATUS_ZH, LEVEL_ZH
 from warehouse.analysis_queries import GRAINS, Overview, Period
 
@@ -318,6 +319,25 @@ def labelled(label: str, control) -> html.Label:
 
 def options(choices: dict[str, str]) -> list[dict]:
     return [{"label": label, "value": value} for value, label in choices.items()]
+
+
+def body(prefix: str, map_title: str, table_title: str, overlays: tuple = ()) -> list:
+    """The map (with ``overlays``), the trend and category charts, and the table of an analyst screen."""
+    c = current().settings.cockpit
+    return [
+        html.Div(className="analysis-body", children=[
+            panel(map_title, html.Div(className="map-wrap analysis-map", children=[
+                city_map(prefix, current().settings.city.adcode, overlays=overlays, tile_url=c.tile_url,
+                         tile_attribution=c.tile_attribution, interactive=True),
+                html.Div(id=f"{prefix}-legend", className="legend"),
+            ]), note_id=f"{prefix}-map-note"),
+            html.Div(className="analysis-charts", children=[
+                panel("趋势", graph(f"{prefix}-series"), note_id=f"{prefix}-series-note"),
+                panel("类别构成", graph(f"{prefix}-kinds")),
+            ]),
+        ]),
+        panel(table_title, data_table(prefix), title_id=f"{prefix}-table-title", note_id=f"{prefix}-table-note"),
+    ]
 
 
 def panel(title, body, *, note_id: str | None = None, title_id: str | None = None) -> html.Div:

@@ -19,7 +19,7 @@ from cockpit.runtime import current
 from cockpit.signin import current_user
 from layers import districts as dmap
 from layers import grid
-from layers.city_map import city_map, fit_on_load
+from layers.city_map import fit_on_load
 from warehouse import WarehouseError
 from warehouse import analysis_queries as aq
 
@@ -49,18 +49,7 @@ def layout(adcode: str = "", **query) -> html.Div:
         html.Div(id=f"{PREFIX}-errors", className="analysis-errors", role="alert"),
         av.filter_bar(PREFIX, state, now, tz, resolution=True),
         html.Div(id=f"{PREFIX}-kpis", className="kpi-row analysis-kpis"),
-        html.Div(className="analysis-body", children=[
-            av.panel("网格分布", html.Div(className="map-wrap analysis-map", children=[
-                city_map(PREFIX, s.city.adcode, overlays=overlays, tile_url=s.cockpit.tile_url,
-                         tile_attribution=s.cockpit.tile_attribution, interactive=True),
-                html.Div(id=f"{PREFIX}-legend", className="legend"),
-            ]), note_id=f"{PREFIX}-map-note"),
-            html.Div(className="analysis-charts", children=[
-                av.panel("趋势", av.graph(f"{PREFIX}-series"), note_id=f"{PREFIX}-series-note"),
-                av.panel("类别构成", av.graph(f"{PREFIX}-kinds")),
-            ]),
-        ]),
-        av.panel("网格明细", av.data_table(PREFIX), title_id=f"{PREFIX}-table-title", note_id=f"{PREFIX}-table-note"),
+        *av.body(PREFIX, "网格分布", "网格明细", overlays),
         *av.stores(PREFIX, "?" + urlencode(query, doseq=True), state.district, dmap.bounds({"features": own})),
     ])
 

@@ -3,16 +3,13 @@ on both backends from a crafted day of work orders and incidents with known answ
 on the period's boundaries."""
 import datetime as dt
 import time
-from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import h3
 import pandas as pd
 import pytest
 
-from config.settings import load
-from streams.direct import store_events
-from streams.ingest import make_decoder
+from tests.helpers import store_directly
 from warehouse import brief_queries as bq
 from warehouse.map_queries import h3_parent_masks
 from warehouse.queries import run
@@ -27,15 +24,6 @@ TIANHE = (113.3245, 23.1375)
 TIANHE_NEAR = (113.3246, 23.1376)  # ~15 m away: the same hotspot cell
 YUEXIU = (113.2644, 23.1291)
 HAIZHU = (113.3172, 23.0836)
-
-
-@lru_cache(maxsize=1)
-def decoder():
-    return make_decoder(load(environ={}))
-
-
-def store(warehouse, events: list[dict]) -> None:
-    assert store_events(warehouse, decoder(), events) == len(events)
 
 
 def ms(seconds: float) -> int:
@@ -127,9 +115,9 @@ def city_incidents(d: int) -> list[dict]:
 
 def stored(warehouse, d: int, redeliver: bool = True) -> None:
     orders, incidents = city_day(d), city_incidents(d)
-    store(warehouse, orders + incidents)
+    store_directly(warehouse, orders + incidents)
     if redeliver:  # a consumer restart redelivers part of the stream
-        store(warehouse, orders[:4] + orders[10:14] + incidents[:3])
+        store_directly(warehouse, orders[:4] + orders[10:14] + incidents[:3])
 
 
 # --- the pure builders -------------------------------------------------------------------------------------------
@@ -230,7 +218,7 @@ def test_the_previous_day_and_last_weeks_day_are_counted_apart(warehouse, day):
 def test_redelivered_events_count_once(warehouse, day):
     stored(warehouse, day, redeliver=False)
     once = bq.load_brief(warehouse, day, day + DAY, TZ)
-    store(warehouse, city_day(day) + city_incidents(day))  # everything again
+    store_directly(warehouse, city_day(day) + city_incidents(day))  # everything again
     twice = bq.load_brief(warehouse, day, day + DAY, TZ)
     assert twice.current == once.current and twice.previous == once.previous
     assert twice.categories.equals(once.categories)
