@@ -72,9 +72,6 @@ class Period:
         """The period ``count`` periods later (earlier when negative)."""
         return Period(self.kind, self.first + dt.timedelta(days=count * self.days))
 
-    def contains(self, day: dt.date) -> bool:
-        return self.first <= day <= self.last
-
 
 def _date(day: dt.date, with_year: bool = True) -> str:
     return f"{day.year}年{day.month}月{day.day}日" if with_year else f"{day.month}月{day.day}日"

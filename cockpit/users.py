@@ -173,8 +173,3 @@ class Directory:
         self._fresh()
         user = self._by_token.get(hash_token(token)) if len(token) <= 128 else None
         return user if user is not None and not user.disabled else None
-
-    def refresh(self) -> None:
-        """Read again at the next lookup."""
-        with self._lock:
-            self._read_at = float("-inf")

@@ -10,7 +10,6 @@ warm ramp, no outlines and opacity rising with the class.
 from __future__ import annotations
 
 import math
-import numbers
 
 import dash_leaflet as dl
 import h3
@@ -29,13 +28,6 @@ HEAT_COLORS = ("#5a1846", "#9c2b4b", "#d4553f", "#f0954a", "#fbd38a")
 HEAT_OPACITY = (0.25, 0.4, 0.55, 0.7, 0.85)
 MIN_RES, MAX_RES = 5, 10
 TARGET_PX = math.sqrt(30 * 60)  # the middle of 30–60 px, on a log scale
-
-
-def check_resolution(r) -> int:
-    """``r`` as an int if it is an H3 resolution (0–15), else ValueError."""
-    if isinstance(r, bool) or not isinstance(r, numbers.Integral) or not 0 <= r <= 15:
-        raise ValueError(f"H3 resolution must be an integer from 0 to 15, got {r!r}")
-    return int(r)
 
 
 def resolution_for_zoom(zoom: float, *, lat: float = 23.1) -> int:

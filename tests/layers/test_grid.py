@@ -6,11 +6,10 @@ from pathlib import Path
 import h3
 import h3.api.basic_int as h3i
 import pandas as pd
-import pytest
 from shapely.geometry import Point, shape
 
 from layers.districts import NO_DATA
-from layers.grid import (COLORS, HEAT_COLORS, HEAT_OPACITY, OUTLINE, check_resolution, grid_breaks, grid_hideout,
+from layers.grid import (COLORS, HEAT_COLORS, HEAT_OPACITY, OUTLINE, grid_breaks, grid_hideout,
                          grid_layer, hex_features, legend_items, resolution_for_zoom)
 
 TIANHE = h3i.latlng_to_cell(23.1291, 113.3265, 8)  # WGS-84, near 天河体育中心
@@ -153,17 +152,6 @@ def test_resolution_grows_with_zoom_and_is_clamped_to_five_to_ten():
 
 def test_resolution_for_a_zoom_draws_cells_about_thirty_to_sixty_pixels_across():
     assert [resolution_for_zoom(z) for z in (9, 10, 11, 12, 13, 14, 15, 16)] == [6, 6, 7, 8, 8, 9, 10, 10]
-
-
-@pytest.mark.parametrize("r", [0, 8, 15])
-def test_check_resolution_accepts_zero_to_fifteen(r):
-    assert check_resolution(r) == r
-
-
-@pytest.mark.parametrize("r", [-1, 16, 8.0, "8", True, None])
-def test_check_resolution_rejects_anything_else_with_a_clear_message(r):
-    with pytest.raises(ValueError, match=rf"^H3 resolution must be an integer from 0 to 15, got {r!r}$"):
-        check_resolution(r)
 
 
 # --- cockpit.cellStyle -------------------------------------------------------------------------------------------
