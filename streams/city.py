@@ -91,6 +91,7 @@ class Publisher:
         self._bad_per_event = bad_ratio / (1 - bad_ratio)
         self._owed = 0.0
         self._next_kind = 0
+        self._passed_over: list[str] = []  # kinds whose turn came on an event they do not fit
         self._r = random.Random(f"{seed}:bad")
         self._max_message_bytes = max_message_bytes
         self._encode = msgspec.json.Encoder().encode
@@ -113,14 +114,25 @@ class Publisher:
         return len(events)
 
     def _malformed(self, event: dict) -> bytes:
+        """The next kind in turn that fits the event; a kind passed over for want of a fitting event (not_utf8 on
+        a sensor reading) goes first when one comes, so that every kind shows up even where one schema dominates."""
         fits = kinds_for(event["schema"])
-        for step in range(len(KINDS)):
-            kind = KINDS[(self._next_kind + step) % len(KINDS)]
-            if kind in fits:
-                self._next_kind = (self._next_kind + step + 1) % len(KINDS)
-                self.bad += 1
-                return corrupt(kind, event, self._r, max_message_bytes=self._max_message_bytes, now=time.time())
-        raise AssertionError(f"no malformed kind fits {event['schema']}")
+        kind = next((k for k in self._passed_over if k in fits), None)
+        if kind is not None:
+            self._passed_over.remove(kind)
+        else:
+            for step in range(len(KINDS)):
+                candidate = KINDS[(self._next_kind + step) % len(KINDS)]
+                if candidate in fits:
+                    kind = candidate
+                    self._next_kind = (self._next_kind + step + 1) % len(KINDS)
+                    break
+                if candidate not in self._passed_over:
+                    self._passed_over.append(candidate)
+            else:
+                raise AssertionError(f"no malformed kind fits {event['schema']}")
+        self.bad += 1
+        return corrupt(kind, event, self._r, max_message_bytes=self._max_message_bytes, now=time.time())
 
 
 def sim_time(wall: float, wall_start: float, start: float, speed: float) -> float:

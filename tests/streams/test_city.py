@@ -9,8 +9,11 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from config.settings import load
-from streams.city import ROUTES, City, event_time, route, scenarios_of, sim_time
+from streams.city import ROUTES, City, Publisher, event_time, route, scenarios_of, sim_time
 from streams.districts import DistrictIndex
+from streams.ingest import make_decoder
+from streams.kafka_io import Record
+from streams.malformed import REASON
 from streams.scenarios import Conditions, Scenario
 from streams.simulator import SURGE_SUBCATEGORIES, HotlineSimulator
 
@@ -118,3 +121,32 @@ def test_a_rainstorm_brings_a_surge_of_drainage_complaints(normal_day):
     assert len(water) > 4 * len(normal)
     drainage = {sub for sub, _ in SURGE_SUBCATEGORIES["水电气"]}
     assert sum(o["subcategory"] in drainage for o in water) > 0.8 * len(water)
+
+
+class Sent:
+    """Collects what a Publisher sends (its producer's part)."""
+
+    def __init__(self):
+        self.messages: list[tuple[str, bytes]] = []
+
+    def send(self, topic, key, value):
+        self.messages.append((topic, value))
+
+    def flush(self, timeout=30):
+        pass
+
+
+def test_a_malformed_kind_that_does_not_fit_waits_for_an_event_it_fits(settings, city_hours):
+    """Sensor readings outnumber orders: not_utf8 (for free text) comes on the first order after its turn."""
+    readings = [e for e in city_hours if e["schema"] == "water.v1"][:60]
+    order = next(e for e in city_hours if e["schema"] == "hotline.v1")
+    sent = Sent()
+    publisher = Publisher(sent, bad_ratio=0.5, seed=3)
+    publisher.send(readings)  # and 60 malformed messages: not_utf8's turn comes and is passed over
+    publisher.send([order])
+    decoder = make_decoder(settings)
+    reasons = [row["reason"] for table, row in decoder.decode_batch(
+        [Record(topic, 0, i, None, value) for i, (topic, value) in enumerate(sent.messages)]) if table == "rejects"]
+    assert len(reasons) == publisher.bad == 61
+    assert "not_utf8" not in reasons[:60] and reasons[-1] == "not_utf8"
+    assert set(reasons) == set(REASON.values())
