@@ -133,3 +133,13 @@ def screen_point(page, lon: float, lat: float, adcode: str = "440100") -> tuple[
     y = lambda t: math.log(math.tan(math.pi / 4 + math.radians(t) / 2))  # noqa: E731
     return (box["x"] + (lon - west) / (east - west) * box["width"],
             box["y"] + (y(north) - y(lat)) / (y(north) - y(south)) * box["height"])
+
+
+class Clock:
+    """A clock that moves only when a test sets ``now``."""
+
+    def __init__(self, now: float = 0.0):
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now

@@ -1,17 +1,10 @@
 """The sign-in failure limit (pure, on a fake clock)."""
 from cockpit.ratelimit import FailureLimit
-
-
-class Clock:
-    def __init__(self):
-        self.now = 1000.0
-
-    def __call__(self):
-        return self.now
+from tests.helpers import Clock
 
 
 def test_the_limit_is_a_sliding_window_per_key():
-    clock = Clock()
+    clock = Clock(1000.0)
     limit = FailureLimit(3, 60, clock)
     for _ in range(2):
         limit.failed("user:a", "addr:1")
@@ -27,7 +20,7 @@ def test_the_limit_is_a_sliding_window_per_key():
 
 
 def test_success_clears_a_key_and_memory_stays_bounded():
-    clock = Clock()
+    clock = Clock(1000.0)
     limit = FailureLimit(2, 60, clock, max_keys=100)
     limit.failed("user:a")
     limit.failed("user:a")

@@ -2,14 +2,7 @@
 import threading
 
 from cockpit.recent import Recent
-
-
-class Clock:
-    def __init__(self):
-        self.now = 0.0
-
-    def __call__(self):
-        return self.now
+from tests.helpers import Clock
 
 
 def test_the_first_call_computes_then_old_values_are_served_while_one_recomputation_runs():
