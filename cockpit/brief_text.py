@@ -56,20 +56,20 @@ def volume(label: str, now: Numbers, before: Numbers | None, against: str) -> st
 
 
 def rates(now: Numbers, before: Numbers | None, against: str) -> str:
-    if now.on_time_rate is None:
-        on_time = "按时办结率暂无数据（统计期内无到期工单）"
-    else:
-        change = rate_change(now.on_time_rate, before.on_time_rate if before else None, against)
-        on_time = (f"按时办结率 {percent(now.on_time_rate)}（到期 {now.due:,} 件，按时办结 {now.due_on_time:,} 件）"
-                   + (f"，{change}" if change else ""))
-    if now.satisfaction_rate is None:
-        satisfaction = "满意率暂无数据（统计期内无有效回访）"
-    else:
-        change = rate_change(now.satisfaction_rate, before.satisfaction_rate if before else None, against)
-        satisfaction = (f"满意率 {percent(now.satisfaction_rate)}（有效回访 {now.rated:,} 件）"
-                        + (f"，{change}" if change else ""))
+    on_time = _rate("按时办结率", now.on_time_rate, before.on_time_rate if before else None, against,
+                    f"到期 {now.due:,} 件，按时办结 {now.due_on_time:,} 件", "统计期内无到期工单")
+    satisfaction = _rate("满意率", now.satisfaction_rate, before.satisfaction_rate if before else None, against,
+                         f"有效回访 {now.rated:,} 件", "统计期内无有效回访")
     overdue = f"统计期末超期在办工单 {now.overdue_open:,} 件" if now.overdue_open else "统计期末无超期在办工单"
     return f"{on_time}；{satisfaction}；{overdue}。"
+
+
+def _rate(label: str, value: float | None, before: float | None, against: str, detail: str, missing: str) -> str:
+    """One rate with its counts and its change, or why there is none."""
+    if value is None:
+        return f"{label}暂无数据（{missing}）"
+    change = rate_change(value, before, against)
+    return f"{label} {percent(value)}（{detail}）" + (f"，{change}" if change else "")
 
 
 def hotspots(categories: list[dict], districts: list[dict]) -> str:
