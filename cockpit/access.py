@@ -20,7 +20,6 @@ SCREENS = {  # the first path segment (and component id prefix) → the roles th
     "analysis": ("analyst", "leader", "admin"),
     "district": ("analyst", "leader", "admin"),
 }
-API = EVERYONE  # /api/…: read-only (the alerts as JSON and CAP); other systems use a wall user's token
 ACTIONS = {"alert": ("duty", "admin")}  # state-changing calls
 HOME = {"wall": "/wall", "duty": "/duty", "leader": "/brief", "analyst": "/analysis", "admin": "/wall"}
 SHARED_IDS = ("_pages_",)  # Dash pages' own components: checked by the path they load, not by id

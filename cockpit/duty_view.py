@@ -11,7 +11,7 @@ from alerts import store
 from alerts.api import MANUAL
 from alerts.lifecycle import ACTION_ZH, ACTIVE, SEVERITIES, SEVERITY_ZH, STATE_ZH, TRANSITIONS
 from alerts.rules import Rule
-from streams.contract import EMERGENCY_STATUS_ZH, EMERGENCY_TYPE_ZH, HOTLINE_STATUS_ZH, LEVEL_ZH
+from streams.contract import EMERGENCY_STATUS_ZH, EMERGENCY_TYPE_ZH, HOTLINE_STATUS_ZH
 from warehouse import Warehouse
 from warehouse import duty_queries as dq
 from warehouse.queries import run
@@ -98,17 +98,9 @@ def related(wh: Warehouse, alert: dict, rule: Rule | None, now: float, tz: str) 
         return "相关事件", []
     zone = ZoneInfo(tz)
     statuses = {**HOTLINE_STATUS_ZH, **EMERGENCY_STATUS_ZH}
-    rows = [{"time": _local(_epoch(r["ts"]), zone), "what": _what(r["what"], kind),
+    rows = [{"time": _local(_epoch(r["ts"]), zone), "what": r["what"],
              "status": statuses.get(r["status"], r["status"]), "text": r["text"]} for r in run(wh, query).to_dict("records")]
     return title, rows
-
-
-def _what(what: str, kind: str) -> str:
-    """An incident's "type level" in words (洪涝 Ⅱ级); other subjects' ids as they are."""
-    if kind != "incident":
-        return what
-    kind_, _, level = what.partition(" ")
-    return f"{EMERGENCY_TYPE_ZH.get(kind_, kind_)} {LEVEL_ZH.get(level, level)[:3]}".strip()
 
 
 def load_alert(wh: Warehouse, alert_id: str) -> tuple[dict | None, pd.DataFrame]:

@@ -102,9 +102,9 @@ def change(current: int, previous: int) -> str:
     return f"较昨日同时段 {arrow}{abs(pct):.1f}%"
 
 
-def kpis(data: WallData, stations: list[Station]) -> dict[str, dict]:
+def kpis(data: WallData, station_features: list[dict]) -> dict[str, dict]:
     """Tile id → {"value": number or None, "sub": text, "level": "" | "warn" | "alarm", "colour": "" or a CSS
-    colour for the number}."""
+    colour for the number}; ``station_features`` as :func:`station_layer_data` judged them."""
     s = data.states
     received, received_before = _sum(data.today, "received"), _sum(data.yesterday, "received")
     overdue = _sum(s, "overdue_open")
@@ -119,7 +119,7 @@ def kpis(data: WallData, stations: list[Station]) -> dict[str, dict]:
         "satisfaction": _tile(ratio(satisfied, rated), f"近{RATE_WINDOW_DAYS}日回访 {rated:,} 件"),
         "incidents": incident_tile(data.incidents),
         "aqi": aqi_tile(data.ecology, data.now),
-        "stations": station_tile(stations, data),
+        "stations": station_tile(station_features),
         "alerts": alert_tile(data.alerts),
     }
 
@@ -161,9 +161,14 @@ def aqi_tile(ecology: pd.DataFrame, now: float) -> dict:
 _POLLUTANT_ZH = {"pm25": "PM2.5", "pm10": "PM10", "o3": "O₃", "no2": "NO₂", "so2": "SO₂", "co": "CO"}
 
 
-def station_tile(stations: list[Station], data: WallData) -> dict:
+def station_layer_data(data: WallData, stations: list[Station], silent_intervals: int, tz: str) -> dict:
+    """The stations judged by their newest readings: the map's layer, and what the station tile counts."""
+    return station_features(stations, data.water, data.ecology, data.now, silent_intervals=silent_intervals,
+                            timezone=tz)
+
+
+def station_tile(features: list[dict]) -> dict:
     """Stations at orange or red now, with the two commonest statuses; offline stations counted apart."""
-    features = station_features(stations, data.water, data.ecology, data.now)["features"]
     warning = [re.sub(r"^AQI \d+ ", "", f["properties"]["status"]) for f in features  # "AQI 172 中度污染" → 中度污染
                if f["properties"]["rank"] >= WARNING_RANK and not f["properties"]["silent"]]
     silent = sum(f["properties"]["silent"] for f in features)

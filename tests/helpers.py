@@ -143,3 +143,15 @@ class Clock:
 
     def __call__(self) -> float:
         return self.now
+
+
+def healthz(port: int) -> dict | None:
+    """The cockpit's /healthz report on ``port``, or None while it does not answer."""
+    import json
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as r:
+            return json.loads(r.read())
+    except OSError:
+        return None

@@ -1,5 +1,4 @@
 """`python run_cockpit.py` as a user runs it: up within 60 s, counts rise, Ctrl-C or SIGTERM leaves nothing."""
-import json
 import os
 import re
 import signal
@@ -12,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from streams.broker import free_port
-from tests.helpers import wait_until
+from tests.helpers import healthz, wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -47,14 +46,6 @@ class NoRedirect(urllib.request.HTTPRedirectHandler):
         return fp
 
 
-def health(port: int) -> dict | None:
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as r:
-            return json.loads(r.read())
-    except OSError:
-        return None
-
-
 @pytest.fixture
 def demo(tmp_path):
     port = free_port()
@@ -75,7 +66,7 @@ def demo(tmp_path):
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_demo_serves_the_wall_with_rising_counts_and_stops_cleanly(demo, sig):
     proc, port, started, log = demo
-    assert wait_until(lambda: (health(port) or {}).get("freshness") == "ok", timeout=60), "no live data within 60 s"
+    assert wait_until(lambda: (healthz(port) or {}).get("freshness") == "ok", timeout=60), "no live data within 60 s"
     assert time.monotonic() - started < 60
     refused = urllib.request.build_opener(NoRedirect).open(f"http://127.0.0.1:{port}/wall", timeout=10)
     assert refused.status == 302 and refused.headers["Location"].startswith("/login")
@@ -83,8 +74,8 @@ def test_demo_serves_the_wall_with_rising_counts_and_stops_cleanly(demo, sig):
     wall_pc = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
     with wall_pc.open(kiosk, timeout=10) as r:
         assert r.status == 200 and r.url.endswith("/wall") and "一屏统览" in r.read().decode()
-    first = health(port)["rows"]
-    assert wait_until(lambda: health(port)["rows"] > first, timeout=30), "counts did not rise"
+    first = healthz(port)["rows"]
+    assert wait_until(lambda: healthz(port)["rows"] > first, timeout=30), "counts did not rise"
 
     broker = [pid for pid in children(proc.pid) if "tansu" in Path(f"/proc/{pid}/cmdline").read_text()]
     assert len(broker) == 1

@@ -1,18 +1,16 @@
 """`python run_cockpit.py serve` as an operator runs it: gunicorn with N worker processes on the ClickHouse
 server, one worker on chDB (it holds its data for one process), /healthz answering, SIGTERM leaving nothing."""
-import json
 import os
 import signal
 import subprocess
 import sys
-import urllib.request
 import uuid
 from pathlib import Path
 
 import pytest
 
 from streams.broker import free_port
-from tests.helpers import wait_until
+from tests.helpers import healthz, wait_until
 from tests.test_demo import children
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -26,14 +24,6 @@ def serve(warehouse_url: str, workers: int) -> tuple[subprocess.Popen, int]:
     proc = subprocess.Popen([sys.executable, "run_cockpit.py", "serve"], cwd=ROOT, env=env, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     return proc, port
-
-
-def healthz(port: int) -> dict | None:
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as r:
-            return json.loads(r.read())
-    except OSError:
-        return None
 
 
 @pytest.mark.parametrize("backend, workers, expected", [("clickhouse", 3, 3), ("chdb", 3, 1)])

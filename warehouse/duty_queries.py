@@ -3,6 +3,7 @@ returning ``(sql, params)`` with columns ``ts, what, status, text``; one row per
 redelivered event shows once)."""
 from __future__ import annotations
 
+from streams.contract import EMERGENCY_TYPE_ZH, LEVEL_ZH
 from warehouse.migrations import ECOLOGY_METRICS, WATER_METRICS
 from warehouse.queries import Query
 
@@ -31,15 +32,20 @@ LIMIT {int(limit)}"""
 
 
 def incident_events(incident_id: str, limit: int = 12) -> Query:
-    """An incident's events, newest first."""
+    """An incident's events, newest first; ``what`` is its type and grade in words (洪涝 Ⅱ级)."""
     sql = f"""
-SELECT ts, concat(type, ' ', level) AS what, status, description AS text
+SELECT ts,
+       concat(transform(type, {{types:Array(String)}}, {{type_names:Array(String)}}, type),
+              if(level = '', '', concat(' ', transform(level, {{levels:Array(String)}}, {{level_names:Array(String)}},
+                                                       level)))) AS what,
+       status, description AS text
 FROM emergency_events
 WHERE incident_id = {{key:String}}
 ORDER BY ts DESC, event_id
 LIMIT 1 BY event_id
 LIMIT {int(limit)}"""
-    return sql, {"key": incident_id}
+    return sql, {"key": incident_id, "types": list(EMERGENCY_TYPE_ZH), "type_names": list(EMERGENCY_TYPE_ZH.values()),
+                 "levels": list(LEVEL_ZH), "level_names": [name.split()[0] for name in LEVEL_ZH.values()]}
 
 
 def station_readings(source: str, metric: str, station_id: str, since: int, limit: int = 12) -> Query:

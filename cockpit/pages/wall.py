@@ -107,8 +107,9 @@ def refresh(_n, viewport_width):
     rt = current()
     s = rt.settings
     data = wall_view.load(rt.warehouse, time.time(), s.city.timezone, s.cockpit.slow_refresh_seconds)
-    registry = map_view.registry(s.city.stations, s.city.adcode)
-    tiles = wall_view.kpis(data, registry)
+    station_layer = wall_view.station_layer_data(data, map_view.registry(s.city.stations, s.city.adcode),
+                                                 s.map.station_silent_intervals, s.city.timezone)
+    tiles = wall_view.kpis(data, station_layer["features"])
     anchors = dmap.city_anchors(s.city.adcode)
     names = {code: name for code, (_, _, name) in anchors.items()}
     open_by_district = wall_view.per_district(data.states, "open_orders")
@@ -123,8 +124,7 @@ def refresh(_n, viewport_width):
         + [tiles[i]["sub"] for i, *_ in TILES]
         + [f"kpi kpi-{tiles[i]['level']}" if tiles[i]["level"] else "kpi" for i, *_ in TILES]
         + [dmap.hideout(open_by_district, breaks, tips=dmap.tips("在办工单", labels)), labels,
-           stations.station_features(registry, data.water, data.ecology, data.now, timezone=s.city.timezone,
-                                     silent_intervals=s.map.station_silent_intervals),
+           station_layer,
            dmap.legend("在办工单", dmap.legend_items(breaks, MAP_UNIT)) + station_legend()
            + [html.Div(dmap.CRS_NOTE, className="legend-note")],
            wall_view.trend_figure(data, s.city.timezone, wall_view.font_px(viewport_width)),

@@ -71,7 +71,9 @@ def test_wall_shows_the_map_legend_and_the_warehouse_numbers(wall, warehouse, ch
     assert page.locator(".ticker li").count() >= 1
 
     registry = map_view.registry(settings.city.stations, settings.city.adcode)
-    expected = wall_view.kpis(wall_view.load(warehouse, time.time(), settings.city.timezone), registry)
+    data = wall_view.load(warehouse, time.time(), settings.city.timezone)
+    judged = wall_view.station_layer_data(data, registry, settings.map.station_silent_intervals, settings.city.timezone)
+    expected = wall_view.kpis(data, judged["features"])
     shown = {tile: page.locator(f"#wall-kpi-{tile}-value").inner_text() for tile in expected}
     for tile in ("received", "open"):
         assert digits(shown[tile]) == expected[tile]["value"], tile
