@@ -111,6 +111,14 @@ def test_callbacks_need_the_csrf_header_and_a_role_allowed_on_their_screen(serve
     assert callback(wall, ".._pages_content.children..._pages_store.data..", routing).status_code == 403
 
 
+def test_a_malformed_callback_body_is_refused_not_crashed_on(server, warehouse):
+    wall = signed_in_client(server, warehouse, "wall")
+    for body in ("not json", "[1, 2]", '{"output": 42}', '{"inputs": "x"}', ""):
+        reply = wall.post("/_dash-update-component", data=body, content_type="application/json",
+                          headers=csrf_header(wall))
+        assert reply.status_code == 403, body
+
+
 def test_sign_out_needs_the_form_token_and_ends_the_session(server, warehouse):
     client = signed_in_client(server, warehouse, "duty")
     assert client.post("/logout").status_code == 403
