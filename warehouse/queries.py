@@ -132,14 +132,17 @@ def ingest_health() -> Query:
 def ingest_partitions(since: int) -> Query:
     """Ingest as ingest_stats saw it since ``since`` (epoch s), per topic and partition: rows and rejects in
     that time, and from the newest window the lag, committed offset, end offset, rows/s and the newest
-    event (from the newest window that had one). Columns: topic, partition, rows, rejects, lag, committed,
+    event (from the newest window that had one). Windows of the same second (``ts`` is whole seconds; a
+    consumer's last window may follow its previous one within it) are told apart by the committed offset,
+    which only grows. Columns: topic, partition, rows, rejects, lag, committed,
     high_watermark, rows_per_s, newest_event, observed."""
     sql = """
 SELECT topic, partition,
        sum(rows) AS rows, sum(rejects) AS rejects,
-       argMax(lag, ts) AS lag, argMax(committed, ts) AS committed, argMax(high_watermark, ts) AS high_watermark,
-       argMax(rows_per_s, ts) AS rows_per_s, max(newest_event) AS newest_event, max(ts) AS observed
-FROM ingest_stats
+       argMax(lag, newest) AS lag, argMax(committed, newest) AS committed,
+       argMax(high_watermark, newest) AS high_watermark, argMax(rows_per_s, newest) AS rows_per_s,
+       max(newest_event) AS newest_event, max(ts) AS observed
+FROM (SELECT *, (ts, ifNull(committed, 0)) AS newest FROM ingest_stats)
 WHERE ts >= toDateTime({since:UInt32}, 'UTC')
 GROUP BY topic, partition
 ORDER BY topic, partition"""
