@@ -1,6 +1,7 @@
 """Batches and per-partition ingest statistics (pure logic, and their query on both backends; the e2e pipeline
 tests check them on a broker)."""
 import datetime as dt
+import time
 
 from streams.ingest_stats import IngestStats
 from streams.kafka_io import Record
@@ -58,11 +59,12 @@ def test_to_columns_transposes_rows_in_table_order():
 def test_the_newest_window_wins_within_one_second(warehouse):
     """A consumer's last window can follow the previous one within the same second (``ts`` is whole seconds):
     the later one, with the higher committed offset, is the partition's state, in either insert order."""
-    stats = IngestStats("host:1", "g", started=1000.0)
+    second = float(int(time.time()))  # within the table's TTL
+    stats = IngestStats("host:1", "g", started=second - 10)
     stats.committed_batch(batch(("a", 0, 10, "hotline_events", 1)))
-    earlier = stats.window(1000.2, [("a", 0)], lambda t, p: 30)
+    earlier = stats.window(second + 0.2, [("a", 0)], lambda t, p: 30)
     stats.committed_batch(batch(("a", 0, 29, "hotline_events", 2)))
-    later = stats.window(1000.9, [("a", 0)], lambda t, p: 30)
+    later = stats.window(second + 0.9, [("a", 0)], lambda t, p: 30)
     for rows in (later, earlier):
         warehouse.insert_columns("ingest_stats", to_columns("ingest_stats", rows))
     state = q.run(warehouse, q.ingest_partitions(0)).iloc[0]
