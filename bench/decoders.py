@@ -3,11 +3,12 @@
     python bench/decoders.py [--hours 6]
 
 The messages are the simulated city's (all four families) plus the malformed kinds of ``streams.malformed``
-that a schema can refuse (the rest — a place outside the city, a time too far off, an unknown station, size —
-are checks of the decoder around either library). The pydantic models are generated from the contract's msgspec Structs (same fields,
-literals, lengths, patterns and ranges; unknown fields forbidden where the fast path forbids them), so both
-sides check the same contract; the script first shows that they accept and refuse the same messages. Rates
-are the best of three passes; the untyped parsers (``json.loads``, ``msgspec.json.decode``) are the floor.
+that a schema can refuse (the others — a place outside the city, a time too far off, an unknown station, size —
+are the decoder's own checks around either library). The pydantic models are generated from the contract's
+msgspec Structs (same fields, literals, lengths, patterns and ranges; unknown fields forbidden where the fast
+path forbids them), so both sides check the same contract; the script first shows that they accept and refuse
+the same messages. Rates are the best of three passes; the untyped parsers (``json.loads``,
+``msgspec.json.decode``) are the floor.
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import json
 import random
 import sys
 import time
+import types
 import typing
 from pathlib import Path
 from typing import Annotated, Any, Callable, Literal, Union
@@ -47,7 +49,7 @@ def pydantic_type(t: Any, models: dict[type, type]) -> Any:
         limits = {k: getattr(m, k) for m in meta for k in ("min_length", "max_length", "pattern", "ge", "le")
                   if getattr(m, k) is not None}
         return Annotated[pydantic_type(args[0], models), pydantic.Field(**limits)]
-    if origin in (Union, getattr(__import__("types"), "UnionType")):
+    if origin in (Union, types.UnionType):
         return Union[tuple(pydantic_type(a, models) for a in args)]
     if origin is list:
         return list[pydantic_type(args[0], models)]
