@@ -102,9 +102,9 @@ def change(current: int, previous: int) -> str:
     return f"较昨日同时段 {arrow}{abs(pct):.1f}%"
 
 
-def kpis(data: WallData, station_features: list[dict]) -> dict[str, dict]:
+def kpis(data: WallData, judged_stations: list[dict]) -> dict[str, dict]:
     """Tile id → {"value": number or None, "sub": text, "level": "" | "warn" | "alarm", "colour": "" or a CSS
-    colour for the number}; ``station_features`` as :func:`station_layer_data` judged them."""
+    colour for the number}; ``judged_stations``: the features of :func:`station_layer_data`."""
     s = data.states
     received, received_before = _sum(data.today, "received"), _sum(data.yesterday, "received")
     overdue = _sum(s, "overdue_open")
@@ -119,7 +119,7 @@ def kpis(data: WallData, station_features: list[dict]) -> dict[str, dict]:
         "satisfaction": _tile(ratio(satisfied, rated), f"近{RATE_WINDOW_DAYS}日回访 {rated:,} 件"),
         "incidents": incident_tile(data.incidents),
         "aqi": aqi_tile(data.ecology, data.now),
-        "stations": station_tile(station_features),
+        "stations": station_tile(judged_stations),
         "alerts": alert_tile(data.alerts),
     }
 

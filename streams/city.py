@@ -121,16 +121,12 @@ class Publisher:
         if kind is not None:
             self._passed_over.remove(kind)
         else:
-            for step in range(len(KINDS)):
-                candidate = KINDS[(self._next_kind + step) % len(KINDS)]
-                if candidate in fits:
-                    kind = candidate
-                    self._next_kind = (self._next_kind + step + 1) % len(KINDS)
-                    break
-                if candidate not in self._passed_over:
-                    self._passed_over.append(candidate)
-            else:
+            turn = [KINDS[(self._next_kind + step) % len(KINDS)] for step in range(len(KINDS))]
+            step = next((i for i, k in enumerate(turn) if k in fits), None)
+            if step is None:
                 raise AssertionError(f"no malformed kind fits {event['schema']}")
+            kind, self._next_kind = turn[step], (self._next_kind + step + 1) % len(KINDS)
+            self._passed_over += [k for k in turn[:step] if k not in self._passed_over]
         self.bad += 1
         return corrupt(kind, event, self._r, max_message_bytes=self._max_message_bytes, now=time.time())
 
