@@ -117,10 +117,10 @@ def register(server: Flask, settings: Settings, directory: Directory) -> None:
         if path == "/":
             return redirect(access.HOME[user.role], 302)
         if request.method not in ("GET", "HEAD", "OPTIONS") and not csrf_ok():
-            log.warning("refused a request without a valid CSRF token", extra={"user": user.name, "path": path})
+            log.warning("refused a request without a valid CSRF token", extra={"fields": who(user) | {"path": path}})
             return jsonify(error="missing or wrong CSRF token; reload the page"), 403
         if not allowed(user, path):
-            log.warning("refused %s to %s (%s)", path, user.name, user.role)
+            log.warning("refused: the role may not use this", extra={"fields": who(user) | {"path": path}})
             if path.startswith(("/_dash-", "/api/")):
                 return jsonify(error=f"role {user.role} may not do this"), 403
             return page(forbidden(user, path), 403)
@@ -155,10 +155,10 @@ def register(server: Flask, settings: Settings, directory: Directory) -> None:
         user = directory.by_token(request.args.get("kiosk", ""))
         if user is None:
             limit.failed(client)
-            log.warning("kiosk sign-in with an unknown token", extra={"addr": request.remote_addr})
+            log.warning("kiosk sign-in with an unknown token", extra={"fields": who()})
             return page(signin_form(error="大屏令牌无效或已被撤销"), 403)
         start_session(user, "kiosk")
-        log.info("kiosk signed in", extra={"user": user.name, "addr": request.remote_addr})
+        log.info("kiosk signed in", extra={"fields": who(user)})
         rest = {k: v for k, v in request.args.items() if k != "kiosk"}
         return redirect(request.path + ("?" + urlencode(rest) if rest else ""), 302)
 
@@ -174,21 +174,22 @@ def register(server: Flask, settings: Settings, directory: Directory) -> None:
         keys = (f"user:{name.lower()}", f"addr:{request.remote_addr}")
         wait = limit.retry_after(*keys)
         if wait:
-            log.warning("sign-in refused: too many failures", extra={"user": name, "addr": request.remote_addr})
+            log.warning("sign-in refused: too many failures", extra={"fields": who(directory.get(name), name)})
             return page(signin_form(target=target, name=name, error=f"尝试次数过多，请 {wait / 60:.0f} 分钟后再试"),
                         429, {"Retry-After": str(int(wait) + 1)})
         user = directory.get(name)
         if not password_matches(user, password):
             limit.failed(*keys)
-            log.warning("sign-in failed", extra={"user": name, "addr": request.remote_addr})
+            log.warning("sign-in failed", extra={"fields": who(user, name)})
             return page(signin_form(target=target, name=name, error="用户名或密码错误"))  # the form again, as 200
         limit.succeeded(*keys)
         start_session(user, "password")
-        log.info("signed in", extra={"user": user.name, "role": user.role, "addr": request.remote_addr})
+        log.info("signed in", extra={"fields": who(user)})
         return redirect(target if target and access.may_open(user.role, target) else access.HOME[user.role], 302)
 
     @server.route("/logout", methods=["POST"])
     def logout():
+        log.info("signed out", extra={"fields": who(current_user())})
         session.clear()  # the guard has checked the form's CSRF token
         return redirect("/login", 302)
 
@@ -201,6 +202,12 @@ def register(server: Flask, settings: Settings, directory: Directory) -> None:
         response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         return response
+
+
+def who(user: User | None = None, name: str = "") -> dict[str, str]:
+    """The fields of a sign-in line: the user (or the name typed, for an unknown one), the role, the address."""
+    known = {"user": user.name, "role": user.role} if user else {"user": name} if name else {}
+    return known | {"addr": request.remote_addr}
 
 
 def safe_next(target: str) -> str:

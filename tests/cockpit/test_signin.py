@@ -1,6 +1,7 @@
 """Sign-in, roles, CSRF, rate limit and session expiry, enforced by the server (Flask test client, both
 warehouse backends; users in the real ``users`` table)."""
 import json
+import logging
 import re
 import secrets
 import time
@@ -10,6 +11,7 @@ import pytest
 
 from cockpit import access, users
 from cockpit.app import create_app
+from config.logs import JsonFormatter, TextFormatter
 from tests.helpers import csrf_header, signed_in_client, wait_until
 
 SCREENS = ["/wall", "/map", "/duty", "/brief", "/analysis", "/district/440106"]
@@ -27,6 +29,25 @@ def form_token(client) -> str:
 def post_login(client, name: str, password: str, **extra):
     return client.post("/login", data={"username": name, "password": password, "csrf_token": form_token(client),
                                        **extra})
+
+
+@pytest.fixture
+def log_lines():
+    """What the cockpit logs during the test, formatted as each ``log.format`` writes it: (text lines, JSON
+    objects)."""
+    text, docs = [], []
+
+    class Both(logging.Handler):
+        def emit(self, record):
+            text.append(TextFormatter().format(record))
+            docs.append(json.loads(JsonFormatter().format(record)))
+
+    logger, handler = logging.getLogger("cockpit"), Both(logging.INFO)
+    level, logger.level = logger.level, logging.INFO
+    logger.addHandler(handler)
+    yield text, docs
+    logger.removeHandler(handler)
+    logger.setLevel(level)
 
 
 def callback(client, output: str, inputs: list | None = None, csrf: bool = True):
@@ -82,6 +103,50 @@ def test_wrong_password_unknown_user_and_missing_form_token_are_refused(server, 
     no_token = client.post("/login", data={"username": "li", "password": "correct horse battery"})
     assert no_token.status_code == 400
     assert client.get("/wall").status_code == 302  # none of these signed in
+
+
+def test_sign_in_and_sign_out_lines_name_the_user_the_role_and_the_address(server, warehouse, log_lines):
+    users.put(warehouse, "li", "duty", "correct horse battery")
+    client = server.test_client()
+    post_login(client, "nobody", "correct horse battery")
+    post_login(client, "li", "wrong password!")
+    post_login(client, "li", "correct horse battery")
+    client.post("/logout", data={"csrf_token": client.get_cookie("_csrf_token").value})
+    text, docs = log_lines
+    assert [line.split(" ", 2)[2] for line in text] == [
+        "WARNING cockpit.signin: sign-in failed user=nobody addr=127.0.0.1",
+        "WARNING cockpit.signin: sign-in failed user=li role=duty addr=127.0.0.1",
+        "INFO cockpit.signin: signed in user=li role=duty addr=127.0.0.1",
+        "INFO cockpit.signin: signed out user=li role=duty addr=127.0.0.1"]
+    assert [{k: v for k, v in doc.items() if k not in ("ts", "level", "logger")} for doc in docs] == [
+        {"msg": "sign-in failed", "user": "nobody", "addr": "127.0.0.1"},
+        {"msg": "sign-in failed", "user": "li", "role": "duty", "addr": "127.0.0.1"},
+        {"msg": "signed in", "user": "li", "role": "duty", "addr": "127.0.0.1"},
+        {"msg": "signed out", "user": "li", "role": "duty", "addr": "127.0.0.1"}]
+
+
+def test_kiosk_sign_in_lines_name_the_wall_user_and_never_the_token(server, warehouse, log_lines):
+    users.put(warehouse, "wallpc", "wall", secrets.token_urlsafe(12))
+    token = users.issue_token(warehouse, "wallpc")
+    client = server.test_client()
+    client.get("/wall?kiosk=not-the-token")
+    client.get(f"/wall?kiosk={token}")
+    text, docs = log_lines
+    assert [line.split(" ", 2)[2] for line in text] == [
+        "WARNING cockpit.signin: kiosk sign-in with an unknown token addr=127.0.0.1",
+        "INFO cockpit.signin: kiosk signed in user=wallpc role=wall addr=127.0.0.1"]
+    assert docs[1]["user"] == "wallpc" and docs[1]["addr"] == "127.0.0.1"
+    assert not any(secret in line for line in text + [json.dumps(d) for d in docs]
+                   for secret in (token, "not-the-token"))
+
+
+def test_a_hostile_user_name_cannot_forge_a_log_line(server, log_lines):
+    post_login(server.test_client(), "x\n2026-12-07 08:00:00,000 INFO cockpit.signin: signed in user=admin", "pw")
+    text, docs = log_lines
+    assert len(text) == 1 and "\n" not in text[0]
+    assert text[0].endswith(r'sign-in failed user="x\n2026-12-07 08:00:00,000 INFO cockpit.signin: signed in '
+                            r'user=admin" addr=127.0.0.1')
+    assert docs[0]["user"].startswith("x\n2026")
 
 
 def test_hostile_user_name_is_shown_as_text(server):
