@@ -17,6 +17,7 @@ Exit codes: 0 ok, 1 a job failed, 2 bad configuration or usage.
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from pathlib import Path
 
@@ -50,12 +51,12 @@ def _user(settings: Settings, args) -> int:
     return user_admin.run(settings, args)
 
 
-def _job(name: str, *arg_names: str):
-    """A job of cockpit.demo, called with the settings (plus the simulate flags given) and these arguments."""
+def _job(module: str, name: str, *arg_names: str):
+    """A job of ``jobs.<module>`` (imported when it runs: ``ingest`` never loads Dash), called with the settings
+    (plus the simulate flags given) and these arguments."""
     def run(settings: Settings, args) -> int:
-        from cockpit import demo
-
-        return getattr(demo, name)(_with_flags(settings, args), *(getattr(args, a) for a in arg_names))
+        jobs = importlib.import_module(f"jobs.{module}")
+        return getattr(jobs, name)(_with_flags(settings, args), *(getattr(args, a) for a in arg_names))
     return run
 
 
@@ -77,12 +78,12 @@ def _positive(text: str) -> float:
 
 
 COMMANDS = {
-    "demo": _job("run_demo"),
-    "serve": _job("run_serve"),
-    "ingest": _job("run_ingest_job"),
-    "simulate": _job("run_simulate_job", "record"),
-    "replay": _job("run_replay_job", "file", "replay_speed"),
-    "alerts": _job("run_alerts_job"),
+    "demo": _job("demo", "run_demo"),
+    "serve": _job("demo", "run_serve"),
+    "ingest": _job("commands", "run_ingest_job"),
+    "simulate": _job("commands", "run_simulate_job", "record"),
+    "replay": _job("commands", "run_replay_job", "file", "replay_speed"),
+    "alerts": _job("commands", "run_alerts_job"),
     "migrate": _migrate,
     "geo": _geo,
     "user": _user,
@@ -127,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
         print(e, file=sys.stderr)
         return 2
     logs.setup(settings.log.level, settings.log.format)
-    from cockpit.demo import UsageError
+    from jobs.commands import UsageError
     from streams.broker import BrokerError
     from streams.kafka_io import StreamError
     from warehouse import WarehouseError

@@ -14,6 +14,7 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
+from typing import Callable
 
 import pandas as pd
 
@@ -21,10 +22,12 @@ from alerts import store
 from alerts.lifecycle import SYSTEM, Action, Alert, apply
 from alerts.rules import Rule
 from alerts.sql import condition
-from warehouse import Warehouse
+from warehouse import Warehouse, WarehouseError
 from warehouse.queries import run
 
 log = logging.getLogger(__name__)
+
+RETRY_FIRST = 2.0  # seconds before the first retry of a skipped cycle
 
 
 @dataclass
@@ -109,13 +112,32 @@ def evaluate(wh: Warehouse, rules: list[Rule], now: float, *, escalate_after_min
     return cycle
 
 
-def run_alerts(settings, warehouse: Warehouse, rules: list[Rule], stop: threading.Event, *,
-               delay: float = 0.0) -> None:
-    """Evaluate every ``alerts.interval_seconds`` until ``stop``, the first time after ``delay`` seconds."""
+def run_alerts(settings, warehouse: Warehouse, rules: list[Rule], stop: threading.Event, *, delay: float = 0.0,
+               report: Callable[[Exception | None], None] | None = None, clock: Callable[[], float] = time.time,
+               ) -> None:
+    """Evaluate every ``alerts.interval_seconds`` until ``stop``, the first time after ``delay`` seconds.
+
+    A cycle the warehouse cannot run (unreachable, restarting, a query refused) is skipped and logged, and the
+    next one tried sooner — after 2 s, doubling up to the interval — until one succeeds; the rules look at
+    windows ending at the time of evaluation, so that cycle catches up on what the skipped ones would have
+    seen. ``report`` is told after every cycle: None when it succeeded, else the error.
+    """
     a = settings.alerts
+    failures = 0
     while not stop.wait(delay):
-        delay = a.interval_seconds
-        cycle = evaluate(warehouse, rules, time.time(), escalate_after_minutes=a.escalate_after_minutes)
+        try:
+            cycle = evaluate(warehouse, rules, clock(), escalate_after_minutes=a.escalate_after_minutes)
+        except WarehouseError as e:
+            failures += 1
+            delay = min(a.interval_seconds, RETRY_FIRST * 2 ** (failures - 1))
+            log.warning("alert cycle skipped: %s", e, extra={"fields": {
+                "job": "alerts", "attempt": failures, "error": type(e).__name__, "retry_in_s": delay}})
+            if report:
+                report(e)
+            continue
+        failures, delay = 0, a.interval_seconds
         log.info("alerts evaluated", extra={"fields": {
             "opened": cycle.opened, "refired": cycle.refired, "resolved": cycle.resolved,
             "escalated": cycle.escalated, "ms": round(cycle.seconds * 1000)}})
+        if report:
+            report(None)

@@ -6,6 +6,7 @@ import time
 import pandas as pd
 from flask import Flask, jsonify
 
+from cockpit import job_view
 from cockpit.components.freshness import freshness
 from cockpit.runtime import current
 from warehouse import WarehouseError
@@ -35,19 +36,37 @@ def ingest_report(partitions: pd.DataFrame, now: float) -> dict:
     return {"lag": sum(t["lag"] for t in topics.values()), "topics": topics}
 
 
+def jobs_report(status: pd.DataFrame, now: float) -> dict:
+    """Every job instance's newest heartbeat, and the jobs in trouble (cockpit.job_view.problems)."""
+    instances = [{"job": r.job, "instance": r.instance, "state": r.state, "since": _iso(job_view.epoch(r.since)),
+                  "attempts": int(r.attempts), "error": r.error, "seen_age_s": round(now - job_view.epoch(r.seen), 1)}
+                 for r in status.itertuples(index=False)]
+    trouble = [{**p, "since": _iso(p["since"])} for p in job_view.problems(status, now)]
+    return {"instances": instances, "problems": trouble}
+
+
+def _iso(epoch: float) -> str:
+    return pd.Timestamp(epoch, unit="s", tz="UTC").isoformat()
+
+
 def register(server: Flask) -> None:
     @server.route("/healthz")
     def healthz():
         rt = current()
+        now = time.time()
         try:
             df = q.run(rt.warehouse, q.ingest_health())
+            partitions = q.run(rt.warehouse, q.ingest_partitions(int(now) - INGEST_WINDOW))
+            status = q.run(rt.warehouse, q.job_status(int(now) - job_view.LOOKBACK))
         except WarehouseError as e:
             return jsonify({"status": "down", "warehouse": "unreachable", "error": str(e)}), 503
         c = rt.settings.cockpit
         rows = int(df["rows"].iloc[0])
         newest = [pd.Timestamp(df[col].iloc[0]).timestamp() if rows else None
                   for col in ("newest_event", "newest_ingest")]
-        now = time.time()
         report = health_report(rows, *newest, now, c.stale_warn_seconds, c.stale_alarm_seconds)
-        report["ingest"] = ingest_report(q.run(rt.warehouse, q.ingest_partitions(int(now) - INGEST_WINDOW)), now)
+        report["ingest"] = ingest_report(partitions, now)
+        report["jobs"] = jobs_report(status, now)
+        if report["jobs"]["problems"]:
+            report["status"] = "degraded"
         return jsonify(report), 200

@@ -12,6 +12,7 @@ import plotly.graph_objects as go
 
 from alerts import store
 from alerts.lifecycle import SEVERITIES, SEVERITY_ZH
+from cockpit import job_view
 from cockpit.duty_view import subject_label
 from cockpit.recent import Recent
 from layers.stations import station_features
@@ -48,6 +49,7 @@ class WallData:
     ecology: pd.DataFrame  # ecology_latest
     alerts: pd.DataFrame  # active alerts (alerts.store.current)
     ingest: pd.DataFrame  # ingest_partitions over the last INGEST_WINDOW_S
+    jobs: pd.DataFrame  # job_status over job_view.LOOKBACK
 
 
 def local_midnight(now: float, tz: str) -> float:
@@ -76,6 +78,7 @@ def load(wh: Warehouse, now: float, tz: str, slow_ttl: float = 60.0) -> WallData
         ecology=ecology,
         alerts=store.current(wh, active_only=True),
         ingest=q.run(wh, q.ingest_partitions(n - INGEST_WINDOW_S)),
+        jobs=q.run(wh, q.job_status(n - job_view.LOOKBACK)),
     )
 
 

@@ -17,6 +17,7 @@ Table design (why the keys are what they are):
 - ``sensor_minute`` / ``sensor_hour``: rollups by materialized view (see ``_v3``).
 - ``ingest_stats``: per consumer and partition, rows/s, rejects/s, lag and newest event time (see ``_v4``);
   daily partitions and a 30-day TTL (on servers without TTL, old partitions are dropped by hand).
+- ``job_status``: each process's heartbeat per job (see ``_v8``), read as the newest row per job and process.
 """
 from __future__ import annotations
 
@@ -272,6 +273,22 @@ def _v7(f: Features) -> list[str]:
         ORDER BY name"""]
 
 
+def _v8(f: Features) -> list[str]:
+    """Job heartbeats (jobs.status): a row per job and process every beat; ``since`` is when the state began."""
+    return [f"""CREATE TABLE IF NOT EXISTS job_status (
+            ts DateTime('UTC'),
+            job {f.lc()},
+            instance String,
+            state {f.lc()},
+            since DateTime('UTC'),
+            attempts UInt32,
+            error String
+        ) ENGINE = MergeTree()
+        PARTITION BY toYYYYMMDD(ts)
+        ORDER BY (job, instance, ts)
+        {f.ttl_clause("ts", 7)}"""]
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     (1, "hotline events and rejects", _v1),
     (2, "emergency events, water and ecology readings", _v2),
@@ -280,6 +297,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     (5, "H3 cell of work-order and incident events", _v5),
     (6, "alerts and their audit log", _v6),
     (7, "cockpit users", _v7),
+    (8, "job heartbeats", _v8),
 )
 
 _LEDGER = """CREATE TABLE IF NOT EXISTS schema_migrations (

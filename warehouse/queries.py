@@ -149,6 +149,20 @@ ORDER BY topic, partition"""
     return sql, {"since": since}
 
 
+def job_status(since: int) -> Query:
+    """Each job of each process as its newest heartbeat since ``since`` (epoch s) says. Columns: job, instance,
+    state (ok / failing / stopped), since (DateTime UTC: when that state began), attempts, error, seen (the
+    newest heartbeat)."""
+    sql = """
+SELECT job, instance, argMax(state, ts) AS state, argMax(since, ts) AS since, argMax(attempts, ts) AS attempts,
+       argMax(error, ts) AS error, max(ts) AS seen
+FROM job_status
+WHERE ts >= toDateTime({since:UInt32}, 'UTC')
+GROUP BY job, instance
+ORDER BY job, instance"""
+    return sql, {"since": since}
+
+
 def event_count() -> Query:
     """Distinct hotline events stored. Column: events."""
     return "SELECT uniqExact(event_id) AS events FROM hotline_events", {}

@@ -40,6 +40,7 @@ INGEST = ["topic", "partition", "rows", "rejects", "lag", "committed", "high_wat
           "observed"]
 ALERT = ["alert_id", "rule_name", "subject_type", "subject_id", "subject_name", "district_code", "state", "severity",
          "first_seen", "last_seen"]
+JOBS = ["job", "instance", "state", "since", "attempts", "error", "seen"]
 NOW = epoch(2026, 3, 10, 4, 30)
 
 
@@ -49,7 +50,7 @@ def wall(now: float = NOW, *, today=(), yesterday=(), states=(), hourly=(), late
                     yesterday=frame(ACTIVITY, yesterday), states=frame(STATES, states), hourly=frame(HOURLY, hourly),
                     categories=frame(CATEGORIES), latest=frame(LATEST, latest), incidents=frame(INCIDENTS, incidents),
                     water=frame(READING), ecology=frame(ECOLOGY, ecology), alerts=frame(ALERT, alerts),
-                    ingest=frame(INGEST))
+                    ingest=frame(INGEST), jobs=frame(JOBS))
 
 
 def activity(code: str, received: int, completed: int) -> tuple:

@@ -15,7 +15,7 @@ def test_migrations_apply_once_and_record_the_version(warehouse):
                                 {"db": warehouse.database})
     assert tables["name"].tolist() == [
         "alert_actions", "alerts", "ecology_readings", "ecology_readings_hour_mv", "ecology_readings_minute_mv",
-        "emergency_events", "hotline_events", "ingest_stats", "rejects", "schema_migrations", "sensor_hour",
+        "emergency_events", "hotline_events", "ingest_stats", "job_status", "rejects", "schema_migrations", "sensor_hour",
         "sensor_minute", "users", "water_readings", "water_readings_hour_mv", "water_readings_minute_mv"]
 
 
