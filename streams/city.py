@@ -57,8 +57,10 @@ def scenarios_of(specs: str | list[str], now: float, districts: list[str]) -> tu
 
 class City:
     """Every simulator of the city under the same :class:`Conditions`; ``advance(until)`` returns the events of
-    all four families with event time in (now, until], in time order. Seeded: the same settings, scenarios and
-    start give the same events."""
+    all four families with event time (``ts``, whole seconds) in (now, until], in time order, ``now`` being
+    ``start`` at first. Seeded: the same settings, scenarios and start give the same events; and the intervals are
+    half-open, so a city started at any instant T gives exactly the events after T of one started earlier, none at
+    or before T: a restart neither repeats nor loses an event."""
 
     def __init__(self, settings, scenarios: tuple[Scenario, ...], start: float):
         s, tz = settings.simulate, settings.city.timezone

@@ -15,6 +15,7 @@ import logging
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Callable
 
 from config.settings import Settings
 from streams.decode import Decoder, Limits
@@ -28,12 +29,13 @@ from warehouse import Warehouse
 log = logging.getLogger(__name__)
 
 
-def make_decoder(settings: Settings) -> Decoder:
+def make_decoder(settings: Settings, clock: Callable[[], float] = time.time) -> Decoder:
+    """The configured decoder; ``clock`` is its "now" for events from the future or too far in the past."""
     s = settings.ingest
     limits = Limits(s.max_message_bytes, s.reject_raw_bytes, s.max_past_days, s.max_future_minutes)
     stations = load_stations(ROOT / settings.city.stations, city=settings.city.adcode)
     return Decoder(DistrictIndex.for_city(settings.city.adcode), stations=stations, timezone=settings.city.timezone,
-                   default_crs=settings.city.default_crs, limits=limits)
+                   default_crs=settings.city.default_crs, limits=limits, clock=clock)
 
 
 def run_ingest(settings: Settings, warehouse: Warehouse, stop: threading.Event,

@@ -2,11 +2,12 @@
 them in rain, each living out reported → dispatched → on_scene → (contained →) closed.
 
 Designed like :class:`streams.simulator.HotlineSimulator`: the city is a pure function of time and seed, so the
-same seed gives the same events for the same hours whenever the simulation started. Background incidents
-arrive at ``incidents_per_day`` with a diurnal shape per type (traffic at rush hours, fires in the evening);
-flood, waterlogging and landslide incidents arrive only with rain above a threshold in their district
-(:meth:`streams.scenarios.Conditions.rain_mm_h`); scenario incidents (``Conditions.scripted_incidents``)
-happen exactly at their scripted times.
+same seed gives the same events for the same hours whenever the simulation started, and its intervals are the
+same half-open ones, (start, until] on the events' stamped seconds. Background incidents arrive at
+``incidents_per_day`` with a diurnal shape per type (traffic at rush hours, fires in the evening); flood,
+waterlogging and landslide incidents arrive only with rain above a threshold in their district
+(:meth:`streams.scenarios.Conditions.rain_mm_h`); scenario incidents (``Conditions.scripted_incidents``) happen
+exactly at their scripted times.
 
 Every event is a full snapshot of its incident (type, level, description, place, units so far, casualties
 known so far), so the latest event of an incident is enough to show it. About 40% of reports come before the
@@ -29,7 +30,7 @@ import shapely
 from streams.districts import DistrictIndex
 from streams.diurnal import DAYTIME, EVENING, RUSH_HOURS
 from streams.scenarios import Conditions, ScriptedIncident
-from streams.simulator import DAY, DISTRICT_WEIGHT, HOUR, poisson, random_point
+from streams.simulator import DAY, DISTRICT_WEIGHT, HOUR, first_after, poisson, random_point, stamp
 
 MINUTE = 60.0
 LEAD_IN = 2 * DAY  # longer than any incident's life (≤ 40 h), so the first emitted hour has incidents in flight
@@ -126,7 +127,8 @@ class IncidentSimulator:
     """The city's incidents as a pure function of time: arrivals are drawn from a generator seeded by
     (seed, minute), each incident's details and lifecycle from one seeded by its arrival, and a scripted
     incident's from (seed, incident id). ``lead_in`` seconds of earlier arrivals are simulated but not emitted,
-    so that the first emitted hour has the incidents in flight that a real city has."""
+    so that the first emitted hour has the incidents in flight that a real city has. Only events stamped after
+    ``start`` are emitted, none at it."""
 
     def __init__(self, districts: DistrictIndex, conditions: Conditions, *, incidents_per_day: float, seed: int,
                  start: float, timezone: str = "Asia/Shanghai", lead_in: float = 0.0):
@@ -134,7 +136,7 @@ class IncidentSimulator:
         self.conditions = conditions
         self.rate = incidents_per_day / DAY
         self.seed = seed
-        self.emit_after = start
+        self.emit_from = first_after(start)
         self.now = start - lead_in
         self.tz = ZoneInfo(timezone)
         self._pending: list[tuple[float, int, _Incident]] = []  # (time, tie-break, incident) of each next step
@@ -206,9 +208,9 @@ class IncidentSimulator:
     def _event(self, i: _Incident, at: float, status: str) -> dict:
         i.emitted += 1
         event = {"event_id": f"{i.incident_id}.{i.emitted}", "schema": "emergency.v1",
-                 "ts": dt.datetime.fromtimestamp(at, self.tz).isoformat(timespec="seconds"),
-                 "incident_id": i.incident_id, "type": i.type, "status": status, "district_code": i.district,
-                 "location": {"lon": i.lon, "lat": i.lat, "crs": "GCJ02"}, "description": i.description}
+                 "ts": stamp(at, self.tz), "incident_id": i.incident_id, "type": i.type, "status": status,
+                 "district_code": i.district, "location": {"lon": i.lon, "lat": i.lat, "crs": "GCJ02"},
+                 "description": i.description}
         if status != "reported" or i.graded_on_report:
             event["level"] = i.level
         if i.strength[status]:
@@ -218,19 +220,19 @@ class IncidentSimulator:
         return event
 
     def advance(self, until: float) -> list[dict]:
-        """Every event with event time in (now, until] (and after ``start``), in time order."""
+        """Every event stamped in (now, until] (and after ``start``), in time order."""
         out: list[dict] = []  # in time order: the heap pops each minute's steps in order
-        t = self.now
-        while t < until:
-            minute = int(t // MINUTE)
-            end = min((minute + 1) * MINUTE, until)
+        t, stop = first_after(self.now), first_after(until)
+        while t < stop:
+            minute = t // 60
+            end = min((minute + 1) * 60, stop)
             for incident in self._arrivals(minute) + self._scripted:
-                if t < incident.reported <= end:
+                if t <= incident.reported < end:
                     self._schedule(incident)
-            while self._pending and self._pending[0][0] <= end:
+            while self._pending and self._pending[0][0] < end:
                 _, _, incident = heapq.heappop(self._pending)
                 at, status = incident.plan[incident.emitted]
-                if at > self.emit_after:
+                if at >= self.emit_from:
                     out.append(self._event(incident, at, status))
                 else:  # lead-in: the step happens, nobody hears of it
                     incident.emitted += 1

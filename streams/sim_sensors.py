@@ -239,7 +239,9 @@ class SensorSimulator:
     """Every station of ``registry`` at its type's interval (``INTERVAL_S``), as water.v1 / ecology.v1 dicts.
 
     ``advance(until)`` returns every reading with event time in (now, until], after ``start``, in time order (then
-    registry order); the same seed and conditions give the same readings for the same times, whenever asked."""
+    registry order): intervals are half-open, so a simulator started at T gives no reading at T, only those after
+    it (readings fall on whole multiples of ``GRID``, so their stamps are exact). The same seed and conditions give
+    the same readings for the same times, whenever asked."""
 
     def __init__(self, registry: Registry, conditions: Conditions, *, seed: int, start: float,
                  timezone: str = "Asia/Shanghai"):
@@ -282,10 +284,10 @@ class SensorSimulator:
     def advance(self, until: float) -> list[dict]:
         """Every reading with event time in (now, until] (and after start), in time order."""
         out = []
-        first = (int(max(self.now, self.emit_after)) // GRID + 1) * GRID
-        if first <= until:
-            self._load_rain(first, int(until))
-        for t in range(first, int(until) + 1, GRID):
+        first, last = (math.floor(max(self.now, self.emit_after)) // GRID + 1) * GRID, math.floor(until)
+        if first <= last:
+            self._load_rain(first, last)
+        for t in range(first, last + 1, GRID):
             ts = dt.datetime.fromtimestamp(t, self.tz).isoformat(timespec="seconds")
             out += [self._event(s, t, ts) for s in self.stations if t % INTERVAL_S[s.type] == 0]
         self.now = max(self.now, until)

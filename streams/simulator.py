@@ -3,11 +3,18 @@
 Event time is simulated; ``HotlineSimulator.advance(until)`` returns every event up to ``until`` in time order,
 so the same code back-fills history at full speed and then keeps pace with the clock. Seeded: the same seed
 gives the same events for the same hours, whenever the simulation started.
+
+Time intervals are half-open, (start, until]: a simulator started at ``start`` emits only events stamped after
+it, and ``advance(until)`` those stamped in (the previous until, until]; so a simulator restarted at any instant
+T emits exactly the events stamped after T, none at or before it. An event is stamped with the whole second of
+its simulated instant (:func:`stamp`, as ``ts`` carries it), so the steps stamped in (a, b] are those simulated
+in [first_after(a), first_after(b)), which is what the simulators compare.
 """
 from __future__ import annotations
 
 import datetime as dt
 import heapq
+import math
 import random
 from dataclasses import dataclass, field
 from itertools import accumulate
@@ -74,7 +81,8 @@ class HotlineSimulator:
     the warehouse deduplicates) and orders in flight complete as they would have.
 
     ``lead_in`` seconds of earlier arrivals are simulated but not emitted, so that the first emitted hour
-    already has the orders in flight that a real city has (an order's life spans up to ~11 days)."""
+    already has the orders in flight that a real city has (an order's life spans up to ~11 days). Only events
+    stamped after ``start`` are emitted, none at it."""
 
     def __init__(self, districts: DistrictIndex, *, orders_per_day: int, seed: int, start: float,
                  timezone: str = "Asia/Shanghai", lead_in: float = 0.0, conditions: Conditions | None = None):
@@ -82,7 +90,7 @@ class HotlineSimulator:
         self.conditions = conditions or Conditions(seed)
         self.rate = orders_per_day / DAY
         self.seed = seed
-        self.emit_after = start
+        self.emit_from = first_after(start)
         self.now = start - lead_in
         self.tz = ZoneInfo(timezone)
         self._pending: list[tuple[float, int, _Order]] = []  # (time, tie-break, order) of each next step
@@ -182,9 +190,8 @@ class HotlineSimulator:
     def _event(self, o: _Order, at: float, status: str) -> dict:
         o.emitted += 1
         event = {"event_id": f"{o.order_id}.{o.emitted}", "schema": "hotline.v1",
-                 "ts": dt.datetime.fromtimestamp(at, self.tz).isoformat(timespec="seconds"),
-                 "order_id": o.order_id, "status": status, "category": o.category, "subcategory": o.subcategory,
-                 "channel": o.channel, "urgency": "urgent" if o.urgent else "normal",
+                 "ts": stamp(at, self.tz), "order_id": o.order_id, "status": status, "category": o.category,
+                 "subcategory": o.subcategory, "channel": o.channel, "urgency": "urgent" if o.urgent else "normal",
                  "location": {"lon": o.lon, "lat": o.lat, "crs": "GCJ02"}}
         if o.district_sent[o.emitted - 1]:  # else ingest derives it from the location
             event["district_code"] = o.district
@@ -199,22 +206,22 @@ class HotlineSimulator:
         return event
 
     def advance(self, until: float) -> list[dict]:
-        """Every event with event time in (now, until] (and after the lead-in), in time order."""
+        """Every event stamped in (now, until] (and after ``start``), in time order."""
         out: list[tuple[float, int, dict]] = []
-        t = self.now
-        while t < until:
-            minute = int(t // 60)
-            end = min((minute + 1) * 60.0, until)
+        t, stop = first_after(self.now), first_after(until)
+        while t < stop:
+            minute = t // 60
+            end = min((minute + 1) * 60, stop)
             for order in self._arrivals(minute):
-                if t < order.received <= end:
-                    if order.plan[-1][0] <= self.emit_after:  # lived and ended in the lead-in: nothing to tell
+                if t <= order.received < end:
+                    if order.plan[-1][0] < self.emit_from:  # lived and ended in the lead-in: nothing to tell
                         order.emitted = len(order.plan)
                     else:
                         self._schedule(order)
-            while self._pending and self._pending[0][0] <= end:
+            while self._pending and self._pending[0][0] < end:
                 _, seq, order = heapq.heappop(self._pending)
                 at, status = order.plan[order.emitted]
-                if at > self.emit_after:
+                if at >= self.emit_from:
                     out.append((at, seq, self._event(order, at, status)))
                 else:  # lead-in: the step happens, nobody hears of it
                     order.emitted += 1
@@ -224,6 +231,17 @@ class HotlineSimulator:
         self.now = max(self.now, until)
         out.sort(key=lambda item: (item[0], item[1]))
         return [event for _, _, event in out]
+
+
+def stamp(at: float, tz: ZoneInfo) -> str:
+    """``ts`` of an event simulated at ``at``: its whole second (the fraction dropped) in local time."""
+    return dt.datetime.fromtimestamp(math.floor(at), tz).isoformat()
+
+
+def first_after(t: float) -> int:
+    """The first simulated instant :func:`stamp`-ed after ``t``: events stamped in (a, b] are those simulated in
+    [first_after(a), first_after(b))."""
+    return math.floor(t) + 1
 
 
 def poisson(rng: random.Random, lam: float) -> int:

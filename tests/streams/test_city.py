@@ -1,5 +1,6 @@
-"""The simulated city as one: four families under one set of conditions, in time order and reproducible; the
-hotline reacting to scenarios (a surge of one category, drainage complaints in a rainstorm); the simulated clock."""
+"""The simulated city as one: four families under one set of conditions, in time order and reproducible, its
+intervals half-open on fixed dates (whatever day the tests run); the hotline reacting to scenarios (a surge of one
+category, drainage complaints in a rainstorm); the simulated clock."""
 from __future__ import annotations
 
 import datetime as dt
@@ -16,12 +17,18 @@ from streams.kafka_io import Record
 from streams.malformed import REASON
 from streams.scenarios import Conditions, Scenario
 from streams.simulator import SURGE_SUBCATEGORIES, HotlineSimulator
+from tests.helpers import Clock
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 HOUR = 3600
 GUANGZHOU = DistrictIndex.for_city("440100")
-# A recent local 08:00, so that surges fall in office hours.
-MORNING = dt.datetime.now(SHANGHAI).replace(hour=8, minute=0, second=0, microsecond=0).timestamp() - 2 * 86400
+# A local 08:00, so that surges fall in office hours: the day a CI run (on 2026-12-07, when this was "two days
+# ago") found an order's step 0.6 s after the start stamped at the start.
+MORNING = dt.datetime(2026, 12, 5, 8, tzinfo=SHANGHAI).timestamp()
+# Starts on fixed dates: that one, a year's and a month's end (the window crosses midnight, and order and incident
+# ids carry the local day), a leap day, and the night Europe's clocks go forward (nothing changes in Shanghai).
+STARTS = [dt.datetime(*when, tzinfo=SHANGHAI) for when in ((2026, 12, 5, 8), (2026, 12, 31, 23, 30),
+                                                            (2027, 2, 28, 23), (2028, 2, 29, 12), (2026, 3, 29, 1, 30))]
 
 
 @pytest.mark.parametrize("wall, speed, expected", [
@@ -65,6 +72,48 @@ def test_the_city_is_reproducible_and_restartable_at_any_hour(settings, city_hou
     later = City(settings, scenarios, MORNING + 3 * HOUR).advance(MORNING + 6 * HOUR)
     overlap = [e for e in city_hours if event_time(e) > MORNING + 3 * HOUR]
     assert sorted(map(str, later)) == sorted(map(str, overlap))
+
+
+@pytest.fixture(scope="module")
+def small_settings(settings):
+    return settings.replace(**{"simulate.orders_per_day": 1000})
+
+
+@pytest.fixture(scope="module", params=STARTS, ids=lambda d: d.strftime("%Y-%m-%dT%H:%M"))
+def two_hours(request, small_settings) -> tuple[float, list[dict]]:
+    """(start, the first two hours of a city started then) on each of the fixed dates."""
+    start = request.param.timestamp()
+    return start, City(small_settings, (), start).advance(start + 2 * HOUR)
+
+
+def stamped_in(events: list[dict], after: float, until: float) -> list[dict]:
+    return [e for e in events if after < event_time(e) <= until]
+
+
+def test_a_city_gives_the_events_after_its_start_and_up_to_until_none_at_the_start(two_hours):
+    start, events = two_hours
+    assert set(Counter(e["schema"] for e in events)) == set(ROUTES)
+    assert [event_time(e) for e in events] == sorted(event_time(e) for e in events)
+    assert stamped_in(events, start, start + 2 * HOUR) == events
+
+
+def test_a_city_restarted_at_any_instant_gives_exactly_the_events_after_it(small_settings, two_hours):
+    """On the second of an order's step, between two seconds, and on the hour of the hourly readings: the
+    restarted city repeats none of the events at or before the instant and misses none after it."""
+    start, events = two_hours
+    on_a_step = next(event_time(e) for e in events if e["schema"] == "hotline.v1" and event_time(e) > start + HOUR)
+    for restart in (on_a_step, on_a_step - 0.5, start + HOUR):
+        later = City(small_settings, (), restart).advance(start + 2 * HOUR)
+        assert later == stamped_in(events, restart, start + 2 * HOUR), restart
+
+
+def test_advancing_by_fractions_of_a_second_gives_each_event_once_in_its_interval(small_settings, two_hours):
+    start, events = two_hours
+    city = City(small_settings, (), start)
+    chunks = [(city.now, until, city.advance(until))
+              for until in [start + k * 7.25 * 60 + 0.5 for k in range(1, 16)] + [start + 2 * HOUR]]
+    assert all(stamped_in(chunk, after, until) == chunk for after, until, chunk in chunks)
+    assert [e for _, _, chunk in chunks for e in chunk] == events
 
 
 def test_the_scenarios_incidents_are_in_the_city(city_hours):
@@ -144,7 +193,7 @@ def test_a_malformed_kind_that_does_not_fit_waits_for_an_event_it_fits(settings,
     publisher = Publisher(sent, bad_ratio=0.5, seed=3)
     publisher.send(readings)  # and 60 malformed messages: not_utf8's turn comes and is passed over
     publisher.send([order])
-    decoder = make_decoder(settings)
+    decoder = make_decoder(settings, clock=Clock(MORNING + 7 * HOUR))
     reasons = [row["reason"] for table, row in decoder.decode_batch(
         [Record(topic, 0, i, None, value) for i, (topic, value) in enumerate(sent.messages)]) if table == "rejects"]
     assert len(reasons) == publisher.bad == 61
