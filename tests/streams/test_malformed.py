@@ -5,7 +5,6 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import random
-import time
 
 import msgspec
 import pytest
@@ -14,13 +13,14 @@ from config.settings import load
 from streams.ingest import make_decoder
 from streams.kafka_io import TOPICS, Record
 from streams.malformed import KINDS, REASON, corrupt, kinds_for
+from tests.helpers import Clock
 
-SETTINGS = load(environ={})
-DECODER = make_decoder(SETTINGS)
-LIMIT = SETTINGS.ingest.max_message_bytes
-NOW = time.time()
-SEEDS = range(20)  # enough to meet every variant: each cut, each dropped field, array and string
 SHANGHAI = dt.timezone(dt.timedelta(hours=8))
+NOW = dt.datetime(2026, 12, 5, 8, tzinfo=SHANGHAI).timestamp()
+SETTINGS = load(environ={})
+DECODER = make_decoder(SETTINGS, clock=Clock(NOW))
+LIMIT = SETTINGS.ingest.max_message_bytes
+SEEDS = range(20)  # enough to meet every variant: each cut, each dropped field, array and string
 TS = dt.datetime.fromtimestamp(NOW - 3600, SHANGHAI).isoformat(timespec="seconds")
 
 
