@@ -7,6 +7,7 @@ import secrets
 import threading
 import time
 import uuid
+from typing import Callable
 
 import msgspec
 
@@ -49,9 +50,10 @@ def as_messages(events: list[dict]) -> list[tuple[str, bytes]]:
     return [(e["order_id"], msgspec.json.encode(e)) for e in events]
 
 
-def store_directly(warehouse, events: list[dict]) -> None:
-    """Decode and insert events without a broker (for screen tests that need data, not Kafka)."""
-    assert store_events(warehouse, Decoder(GUANGZHOU), events) == len(events)
+def store_directly(warehouse, events: list[dict], clock: Callable[[], float] = time.time) -> None:
+    """Decode and insert events without a broker (for screen tests that need data, not Kafka); ``clock`` is the
+    decoder's now (events more than 400 days before it or in its future are rejected)."""
+    assert store_events(warehouse, Decoder(GUANGZHOU, clock=clock), events) == len(events)
 
 
 def wait_until(predicate, timeout: float, interval: float = 0.3) -> bool:

@@ -1,8 +1,9 @@
 """The analyst screens' queries (warehouse/analysis_queries.py): the pure builders as a table, then exact answers on
 both backends from crafted contract events stored through the ingest decoder — period boundaries, the status as at
 each period's end, filter combinations, the previous period, H3 cells, and redelivered events counted once."""
-import time
+import datetime as dt
 from functools import lru_cache
+from zoneinfo import ZoneInfo
 
 import h3
 import pandas as pd
@@ -14,6 +15,7 @@ from streams.ingest import make_decoder
 from warehouse import analysis_queries as aq
 from warehouse.map_queries import h3_parent_masks
 from warehouse.queries import run
+from tests.helpers import Clock
 from warehouse.sql import PLACEHOLDER, check_params
 
 HOUR, DAY = 3600, 86400
@@ -22,11 +24,13 @@ TIANHE_FAR = (113.3700, 23.1550)  # ~5 km east, still 天河
 YUEXIU = (113.2644, 23.1291)
 HAIZHU = (113.3172, 23.0836)
 OPEN = ("received", "dispatched", "accepted", "processing", "reopened")
+# The period's end: a fixed whole hour, not a local midnight (the queries must not rely on one); "now" is a day on.
+PERIOD_END = int(dt.datetime(2026, 12, 5, 13, tzinfo=ZoneInfo("Asia/Shanghai")).timestamp())
 
 
 @lru_cache(maxsize=1)
 def decoder():
-    return make_decoder(load(environ={}))
+    return make_decoder(load(environ={}), clock=Clock(PERIOD_END + DAY))
 
 
 def store(warehouse, events: list[dict]) -> None:
@@ -62,10 +66,9 @@ def incident(incident_id: str, steps: list[tuple[int, str, str | None]], kind="f
 
 @pytest.fixture(scope="module")
 def clock() -> tuple[int, int, int]:
-    """(since, start, end): the period [start, end) is two whole days ending a day before now, the previous one the
-    two days before it (every event lies in the past, as ingest requires)."""
-    end = int(time.time()) // HOUR * HOUR - DAY
-    return end - 4 * DAY, end - 2 * DAY, end
+    """(since, start, end): the period [start, end) is two whole days ending a day before the decoder's now, the
+    previous one the two days before it (every event lies in the past, as ingest requires)."""
+    return PERIOD_END - 4 * DAY, PERIOD_END - 2 * DAY, PERIOD_END
 
 
 def city_orders(since: int, start: int, end: int) -> list[dict]:

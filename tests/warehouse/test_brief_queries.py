@@ -2,14 +2,13 @@
 on both backends from a crafted day of work orders and incidents with known answers, redeliveries and events
 on the period's boundaries."""
 import datetime as dt
-import time
 from zoneinfo import ZoneInfo
 
 import h3
 import pandas as pd
 import pytest
 
-from tests.helpers import store_directly
+from tests.helpers import Clock, store_directly
 from warehouse import brief_queries as bq
 from warehouse.map_queries import h3_parent_masks
 from warehouse.queries import run
@@ -43,15 +42,15 @@ def incident(event_id: str, incident_id: str, at: int, status: str, level=None, 
     return {**event, "level": level} if level else event
 
 
-def midnight(epoch: float) -> int:
-    local = dt.datetime.fromtimestamp(epoch, SHANGHAI)
-    return int(local.replace(hour=0, minute=0, second=0, microsecond=0).timestamp())
+# The period's day, a local midnight, and the decoder's clock three days later: the period, its previous day and
+# last week's day are all past.
+DAY_START = int(dt.datetime(2026, 12, 4, tzinfo=SHANGHAI).timestamp())
+NOW = Clock(DAY_START + 3 * DAY)
 
 
 @pytest.fixture
 def day() -> int:
-    """Local midnight three days ago: the period, its previous day and last week's day are all past."""
-    return midnight(time.time()) - 3 * DAY
+    return DAY_START
 
 
 def city_day(d: int) -> list[dict]:
@@ -115,9 +114,9 @@ def city_incidents(d: int) -> list[dict]:
 
 def stored(warehouse, d: int, redeliver: bool = True) -> None:
     orders, incidents = city_day(d), city_incidents(d)
-    store_directly(warehouse, orders + incidents)
+    store_directly(warehouse, orders + incidents, NOW)
     if redeliver:  # a consumer restart redelivers part of the stream
-        store_directly(warehouse, orders[:4] + orders[10:14] + incidents[:3])
+        store_directly(warehouse, orders[:4] + orders[10:14] + incidents[:3], NOW)
 
 
 # --- the pure builders -------------------------------------------------------------------------------------------
@@ -193,7 +192,7 @@ def test_numbers_of_an_empty_period_have_no_rates():
 
 def test_the_days_kpis_follow_the_domain_definitions(warehouse, day):
     stored(warehouse, day)
-    data = bq.load_brief(warehouse, day, day + DAY, TZ)
+    data = bq.load_brief(warehouse, day, day + DAY, TZ, now=NOW())
     now = data.current
     assert now.window == bq.Window(day, day + DAY)
     # A (at the first second), B, C, D, E, X; not F (the day before's last second) nor N (the next day's first)
@@ -207,7 +206,7 @@ def test_the_days_kpis_follow_the_domain_definitions(warehouse, day):
 
 def test_the_previous_day_and_last_weeks_day_are_counted_apart(warehouse, day):
     stored(warehouse, day)
-    data = bq.load_brief(warehouse, day, day + DAY, TZ)
+    data = bq.load_brief(warehouse, day, day + DAY, TZ, now=NOW())
     assert data.previous.window == bq.Window(day - DAY, day)
     assert data.previous.received == 2  # F and G
     assert data.previous.incidents == {"III": 1}  # EM-PREV
@@ -217,9 +216,9 @@ def test_the_previous_day_and_last_weeks_day_are_counted_apart(warehouse, day):
 
 def test_redelivered_events_count_once(warehouse, day):
     stored(warehouse, day, redeliver=False)
-    once = bq.load_brief(warehouse, day, day + DAY, TZ)
-    store_directly(warehouse, city_day(day) + city_incidents(day))  # everything again
-    twice = bq.load_brief(warehouse, day, day + DAY, TZ)
+    once = bq.load_brief(warehouse, day, day + DAY, TZ, now=NOW())
+    store_directly(warehouse, city_day(day) + city_incidents(day), NOW)  # everything again
+    twice = bq.load_brief(warehouse, day, day + DAY, TZ, now=NOW())
     assert twice.current == once.current and twice.previous == once.previous
     assert twice.categories.equals(once.categories)
     assert twice.major.equals(once.major)
@@ -228,7 +227,7 @@ def test_redelivered_events_count_once(warehouse, day):
 
 def test_incidents_by_grade_count_new_ones_with_their_grade_at_the_end(warehouse, day):
     stored(warehouse, day)
-    data = bq.load_brief(warehouse, day, day + DAY, TZ)
+    data = bq.load_brief(warehouse, day, day + DAY, TZ, now=NOW())
     # EM-3 was graded III after its report; EM-OLD and EM-SHUT are older, EM-NEXT is the next day's
     assert data.current.incidents == {"I": 1, "II": 1, "III": 1, "IV": 1}
     assert (data.current.incidents_total, data.current.major) == (4, 2)
@@ -238,7 +237,7 @@ def test_incidents_by_grade_count_new_ones_with_their_grade_at_the_end(warehouse
 
 def test_major_incidents_are_grade_i_and_ii_open_at_some_time_in_the_period(warehouse, day):
     stored(warehouse, day)
-    major = bq.load_brief(warehouse, day, day + DAY, TZ).major
+    major = bq.load_brief(warehouse, day, day + DAY, TZ, now=NOW()).major
     assert list(major.columns) == ["incident_id", "reported_s", "closed_s", "grade", "status", "district_code",
                                    "type", "casualties", "description"]
     rows = [(r.incident_id, int(r.reported_s), int(r.closed_s), r.grade, r.status, r.district_code)
@@ -254,7 +253,7 @@ def test_major_incidents_are_grade_i_and_ii_open_at_some_time_in_the_period(ware
 
 def test_categories_and_districts_of_the_period(warehouse, day):
     stored(warehouse, day)
-    data = bq.load_brief(warehouse, day, day + DAY, TZ)
+    data = bq.load_brief(warehouse, day, day + DAY, TZ, now=NOW())
     assert list(zip(data.categories["category"], data.categories["received"].astype(int))) == [
         ("城市管理", 3), ("交通出行", 2), ("水电气", 1)]
     received = dict(zip(data.activity["district_code"], data.activity["received"].astype(int)))
@@ -267,7 +266,7 @@ def test_categories_and_districts_of_the_period(warehouse, day):
 
 def test_hotspot_cells_are_the_h3_parents_of_the_received_orders(warehouse, day):
     stored(warehouse, day)
-    cells = bq.load_brief(warehouse, day, day + DAY, TZ).cells
+    cells = bq.load_brief(warehouse, day, day + DAY, TZ, now=NOW()).cells
     assert list(cells.columns) == ["cell", "received", "district_code", "category"]
     points = run(warehouse, ("SELECT order_id, any(lon) AS lon, any(lat) AS lat FROM hotline_events "
                              "WHERE status = 'received' GROUP BY order_id", {}))
