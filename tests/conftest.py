@@ -117,3 +117,47 @@ def chromium():
             "--disable-sync", "--disable-quic"])
         yield browser
         browser.close()
+
+
+@pytest.fixture(scope="session")
+def clickhouse_binary() -> str:
+    """The clickhouse-server executable that tests/servers.py runs."""
+    import shutil
+
+    from tests.servers import BINARY
+
+    path = shutil.which(BINARY)
+    if path is None:
+        unavailable(f"{BINARY} binary")
+    return path
+
+
+@pytest.fixture
+def private_clickhouse(clickhouse_binary, tmp_path):
+    """A ClickHouse server of this test's own (tests/servers.py), free to stop, kill and restart; started, and
+    stopped at the end. Function-scoped: a start takes ~0.2 s, and no test inherits another's stopped server."""
+    from tests.servers import ClickHouseServer, ServerError
+
+    server = ClickHouseServer(tmp_path / "clickhouse")
+    try:
+        server.start()
+    except ServerError as e:
+        unavailable(f"a private clickhouse-server ({e})")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def restartable_broker():
+    """A tansu broker of this test's own (tests/servers.py), free to stop, kill and start again on its port;
+    memory storage, so a restart forgets topics and offsets. Function-scoped (a start takes ~0.15 s)."""
+    from streams.broker import BrokerError
+    from tests.servers import RestartableBroker
+
+    broker = RestartableBroker()
+    try:
+        broker.start()
+    except BrokerError as e:
+        unavailable(f"tansu broker ({e})")
+    yield broker
+    broker.stop()
