@@ -28,6 +28,9 @@ from kafka.errors import KafkaError, TopicAlreadyExistsError
 
 log = logging.getLogger(__name__)
 
+# A message not delivered within this long fails (and the producer's next call raises): an idempotent producer
+# that outlived a broker which forgot it (tansu with memory storage) would otherwise retry for ever.
+DELIVERY_TIMEOUT_MS = 30_000
 TOPICS = {"hotline": "city.hotline", "emergency": "city.emergency", "water": "city.water", "ecology": "city.ecology"}
 CLIENTS = ("confluent", "kafka-python")
 
@@ -103,23 +106,46 @@ def _key(key: str | bytes | None) -> bytes | None:
     return key.encode() if isinstance(key, str) else key
 
 
+class _Undelivered:
+    """The first delivery failure of a producer's messages, raised by its next call: a message the broker never
+    took must not pass unseen (the job restarts and publishes again; the warehouse counts each event once)."""
+
+    def __init__(self):
+        self.error: str | None = None
+        self.count = 0
+
+    def failed(self, error) -> None:
+        self.count += 1
+        self.error = self.error or str(error)
+
+    def check(self) -> None:
+        if self.error is not None:
+            raise StreamError(f"produce failed: {self.count} message(s) not delivered: {self.error}")
+
+
 class KafkaPythonProducer:
     def __init__(self, bootstrap: str):
         try:
             self._p = KafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=20,
-                                    batch_size=256 * 1024, max_request_size=4 * 1024 * 1024)
+                                    batch_size=256 * 1024, max_request_size=4 * 1024 * 1024,
+                                    request_timeout_ms=DELIVERY_TIMEOUT_MS // 2, delivery_timeout_ms=DELIVERY_TIMEOUT_MS)
         except KafkaError as e:
             raise StreamError(f"cannot reach Kafka at {bootstrap}: {e}") from e
+        self._undelivered = _Undelivered()
 
     def send(self, topic, key, value):
         """Queue a message; returns the client's future (its ``get()`` gives partition and offset)."""
-        return self._p.send(topic, key=_key(key), value=value)
+        self._undelivered.check()
+        future = self._p.send(topic, key=_key(key), value=value)
+        future.add_errback(self._undelivered.failed)
+        return future
 
     def flush(self, timeout=30):
         try:
             self._p.flush(timeout)
         except KafkaError as e:
             raise StreamError(f"produce failed: {e}") from e
+        self._undelivered.check()
 
     def close(self):
         self._p.close(timeout=5)
@@ -136,10 +162,30 @@ class KafkaPythonConsumer:
                 max_partition_fetch_bytes=max(8 << 20, max_message_bytes * 4))
         except KafkaError as e:
             raise StreamError(f"cannot reach Kafka at {bootstrap}: {e}") from e
+        self._topics = list(topics)
+        self._topic_ids: dict = {}
 
     def poll(self, timeout, max_records):
         batches = self._c.poll(timeout_ms=int(timeout * 1000), max_records=max_records)
-        return [Record(m.topic, m.partition, m.offset, m.key, m.value) for msgs in batches.values() for m in msgs]
+        records = [Record(m.topic, m.partition, m.offset, m.key, m.value) for msgs in batches.values() for m in msgs]
+        self._reread_recreated()
+        return records
+
+    def _reread_recreated(self) -> None:
+        """A topic whose id changed was deleted and created again (a broker that lost its data: tansu with memory
+        storage, after a restart): its offsets start at 0 again, and this client would go on from its old
+        position and skip what was published below it. Read such a topic from the start instead (what was read
+        before comes again and is deduplicated by the warehouse). librdkafka does this by itself."""
+        cluster = self._c._client.cluster  # kafka-python keeps the topic ids of its metadata there
+        for topic in self._topics:
+            now = cluster.topic_id(topic)
+            before, self._topic_ids[topic] = self._topic_ids.get(topic), now
+            if before is not None and now is not None and now != before:
+                partitions = [tp for tp in self._c.assignment() if tp.topic == topic]
+                log.warning("topic %s was created again on the broker (its data is gone): reading it from the "
+                            "start", topic, extra={"fields": {"partitions": len(partitions)}})
+                if partitions:
+                    self._c.seek_to_beginning(*partitions)
 
     def commit(self, offsets):
         from kafka import TopicPartition
@@ -157,8 +203,12 @@ class KafkaPythonConsumer:
 
     def highwater(self, topic, partition):
         from kafka import TopicPartition
+        from kafka.errors import IllegalStateError
 
-        return self._c.highwater(TopicPartition(topic, partition))
+        try:
+            return self._c.highwater(TopicPartition(topic, partition))
+        except IllegalStateError:  # moved away by a rebalance since the assignment was read
+            return None
 
     def assignment(self):
         return sorted((tp.topic, tp.partition) for tp in self._c.assignment())
@@ -179,19 +229,28 @@ class ConfluentProducer:
         from confluent_kafka import Producer as _Producer
 
         self._p = _Producer({"bootstrap.servers": bootstrap, "acks": "all", "linger.ms": 20,
-                             "enable.idempotence": True, "message.max.bytes": 4 * 1024 * 1024})
+                             "enable.idempotence": True, "message.max.bytes": 4 * 1024 * 1024,
+                             "message.timeout.ms": DELIVERY_TIMEOUT_MS})
+        self._undelivered = _Undelivered()
+
+    def _delivered(self, error, _message) -> None:
+        if error is not None:
+            self._undelivered.failed(error)
 
     def send(self, topic, key, value):
+        self._undelivered.check()
         while True:
             try:
-                self._p.produce(topic, value=value, key=_key(key))
+                self._p.produce(topic, value=value, key=_key(key), on_delivery=self._delivered)
                 return None
             except BufferError:  # local queue full: let deliveries drain, then retry
                 self._p.poll(0.1)
+                self._undelivered.check()
 
     def flush(self, timeout=30):
         if self._p.flush(timeout):
             raise StreamError(f"produce failed: messages still undelivered after {timeout:.0f}s")
+        self._undelivered.check()
 
     def close(self):
         self.flush(5)
