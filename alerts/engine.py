@@ -19,7 +19,7 @@ from typing import Callable
 import pandas as pd
 
 from alerts import store
-from alerts.lifecycle import SYSTEM, Action, Alert, apply
+from alerts.lifecycle import ACTIVE, SYSTEM, Action, Alert, apply, replay
 from alerts.rules import Rule
 from alerts.sql import condition
 from warehouse import Warehouse, WarehouseError
@@ -64,6 +64,49 @@ def _change(snapshot: dict, action: Action, logged: list, snapshots: list, **fie
     snapshots.append(snapshot)
 
 
+_SUBJECT = ("subject_name", "district_code", "lon", "lat")
+
+
+def _caught_up(wh: Warehouse, rules: dict[str, Rule], active: dict) -> list[dict]:
+    """Snapshots brought up to their log, for alerts whose log is ahead (a cycle or an action cut off between
+    its two writes: store.behind): each takes the state its log gives, and ``active`` is corrected to match. An
+    alert logged but never snapshotted is rebuilt from its rule and log; its subject's details come with its next
+    re-fire. Returns the snapshots to write."""
+    trail = store.behind(wh)
+    if trail.empty:
+        return []
+    known = {r["alert_id"]: r for r in store.current(wh).to_dict("records")}
+    opened = {r.alert_id: r for r in trail.itertuples(index=False) if r.action == "open"}
+    repaired = []
+    for alert_id, alert in replay(store.as_actions(trail)).items():
+        snapshot = known.get(alert_id) or _rebuilt(rules.get(alert.rule_id), alert, opened[alert_id])
+        snapshot.update(state=alert.state, severity=alert.severity, escalations=alert.escalations,
+                        department=alert.department, person=alert.person,
+                        auto_escalated=int(any((a.action, a.actor) == ("escalate", SYSTEM)
+                                               for a in trail.itertuples(index=False) if a.alert_id == alert_id)))
+        key = (snapshot["rule_id"], snapshot["subject_id"])
+        if alert.state in ACTIVE:
+            active[key] = snapshot
+        elif key in active and active[key]["alert_id"] == alert_id:
+            del active[key]
+        repaired.append(snapshot)
+    log.warning("alerts brought up to their audit log: %s", ", ".join(s["alert_id"] for s in repaired),
+                extra={"fields": {"alerts": len(repaired)}})
+    return repaired
+
+
+def _rebuilt(rule: Rule | None, alert: Alert, opened) -> dict:
+    """A snapshot from an alert's rule and its logged opening (``alert_id`` is ``rule:subject:epoch``)."""
+    at = pd.Timestamp(opened.ts).timestamp()
+    subject = opened.alert_id[len(alert.rule_id) + 1:opened.alert_id.rindex(":")]
+    return {"alert_id": opened.alert_id, "rule_id": alert.rule_id, "rule_name": rule.name if rule else alert.rule_id,
+            "kind": rule.kind if rule else "", "subject_type": rule.subject if rule else "", "subject_id": subject,
+            "subject_name": "", "district_code": "", "lon": None, "lat": None, "state": alert.state,
+            "severity": alert.severity, "escalations": alert.escalations, "auto_escalated": 0, "department": "",
+            "person": "", "value": 0.0, "peak": 0.0, "detail": opened.note, "first_seen": store.utc(at),
+            "last_seen": store.utc(at), "updated_at": store.utc(at), "rebuilt": True}
+
+
 def evaluate(wh: Warehouse, rules: list[Rule], now: float, *, escalate_after_minutes: float) -> Cycle:
     """One cycle. The rules' queries run first; the active alerts are read only after them, just before the
     decisions are written, so that an action a person takes meanwhile is kept rather than overwritten."""
@@ -72,7 +115,7 @@ def evaluate(wh: Warehouse, rules: list[Rule], now: float, *, escalate_after_min
     results = [(rule, run(wh, condition(rule, int(now)))) for rule in rules]
     active = {(r["rule_id"], r["subject_id"]): r for r in store.current(wh, active_only=True).to_dict("records")}
     logged: list[tuple[Action, str, Alert]] = []
-    snapshots: list[dict] = []
+    snapshots = _caught_up(wh, {rule.id: rule for rule in rules}, active)
     for rule, firing in results:
         seen = set()
         for row in firing.itertuples(index=False):
@@ -87,6 +130,9 @@ def evaluate(wh: Warehouse, rules: list[Rule], now: float, *, escalate_after_min
                 active[(rule.id, row.subject_id)] = snapshot
                 cycle.opened += 1
             else:
+                if snapshot.pop("rebuilt", False):  # its subject's details were not logged: take them now
+                    fresh = _new(rule, row, now)
+                    snapshot.update({k: fresh[k] for k in _SUBJECT}, peak=float(row.value))
                 snapshot.update(value=float(row.value), peak=_worse(rule, snapshot["peak"], float(row.value)),
                                 detail=row.detail or "", last_seen=store.utc(now), updated_at=store.utc(now))
                 snapshots.append(snapshot)

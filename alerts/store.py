@@ -1,7 +1,8 @@
 """Alerts in the warehouse: snapshots (``alerts``, newest version wins) and the audit log (``alert_actions``).
 
 The only module of ``alerts/`` that reads or writes tables. A change is written as its action first, then the
-snapshot: a crash in between leaves the log ahead of the snapshot, never behind it, and the log rebuilds it.
+snapshot: a crash in between leaves the log ahead of the snapshot, never behind it, and the log rebuilds it
+(:func:`behind` finds such alerts; the next evaluation cycle brings their snapshots up to their log).
 """
 from __future__ import annotations
 
@@ -64,6 +65,19 @@ def actions(wh: Warehouse, alert_id: str | None = None) -> pd.DataFrame:
     where = "WHERE alert_id = {id:String}" if alert_id is not None else ""
     sql = f"SELECT {', '.join(ACTION)} FROM alert_actions {where} ORDER BY seq, alert_id"
     return run(wh, (sql, {"id": alert_id} if alert_id is not None else {}))
+
+
+def behind(wh: Warehouse) -> pd.DataFrame:
+    """The whole audit log (columns ``ACTION``, in order) of each alert whose log is ahead of its newest snapshot:
+    an action logged after it (``seq`` and ``version`` come from the same growing clock), or no snapshot at all."""
+    logged = run(wh, ("SELECT alert_id, max(seq) AS seq FROM alert_actions GROUP BY alert_id", {}))
+    kept = run(wh, ("SELECT alert_id, max(version) AS version FROM alerts GROUP BY alert_id", {}))
+    newest = dict(zip(kept["alert_id"], kept["version"]))
+    ids = [a for a, seq in zip(logged["alert_id"], logged["seq"]) if seq > newest.get(a, -1)]
+    if not ids:
+        return run(wh, (f"SELECT {', '.join(ACTION)} FROM alert_actions LIMIT 0", {}))
+    sql = f"SELECT {', '.join(ACTION)} FROM alert_actions WHERE has({{ids:Array(String)}}, alert_id) ORDER BY seq"
+    return run(wh, (sql, {"ids": ids}))
 
 
 def as_actions(log: pd.DataFrame) -> list[Action]:

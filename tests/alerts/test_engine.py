@@ -26,6 +26,7 @@ from streams.aqi import hourly_aqi
 from streams.direct import store_events
 from streams.ingest import make_decoder
 from streams.stations import load_stations
+from warehouse import WarehouseUnavailable
 from warehouse.queries import run
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -571,4 +572,66 @@ def test_an_action_taken_while_a_cycle_runs_is_kept(warehouse, now, monkeypatch)
     monkeypatch.setattr(engine, "run", run_then_acknowledge)
     cycle(warehouse, [CASES["ponding"].rule], now + 60)
     assert alert_of(warehouse, CASES["ponding"])["state"] == "acknowledged"
+    rebuilt_equals_current(warehouse)
+
+
+# --- a cycle cut off between its two writes (the process killed, the warehouse gone) --------------------------------
+
+def cut_before_snapshots(warehouse, monkeypatch):
+    """The warehouse refuses the cycle's snapshot insert once: its actions are written, its snapshots are not."""
+    real = type(warehouse).insert_columns
+    state = {"cut": False}
+
+    def insert(self, table, data):
+        if table == "alerts" and not state["cut"]:
+            state["cut"] = True
+            raise WarehouseUnavailable("gone between the log and the snapshots")
+        return real(self, table, data)
+
+    monkeypatch.setattr(type(warehouse), "insert_columns", insert)
+
+
+@pytest.mark.parametrize("name", ["river", "incident"])
+def test_a_cycle_cut_off_while_opening_leaves_one_alert_whose_log_rebuilds_it(warehouse, now, name, monkeypatch):
+    case = CASES[name]
+    store_all(warehouse, case.events(now))
+    cut_before_snapshots(warehouse, monkeypatch)
+    with pytest.raises(WarehouseUnavailable):
+        cycle(warehouse, [case.rule], now)
+    assert alerts(warehouse) == []  # the log holds an open alert the snapshots do not know
+    cycle(warehouse, [case.rule], now + 60)
+    [alert] = alerts(warehouse)
+    assert alert["alert_id"] == f"{case.rule.id}:{case.subject}:{now}"  # the logged one, not a second
+    assert (epoch(alert["first_seen"]), epoch(alert["last_seen"]), alert["subject_name"]) == (now, now + 60, case.name)
+    assert [a for a, *_ in log_of(warehouse, alert["alert_id"])] == ["open"]
+    rebuilt_equals_current(warehouse)
+
+
+def test_a_cycle_cut_off_while_resolving_is_not_resolved_twice(warehouse, now, monkeypatch):
+    case = CASES["river"]
+    store_all(warehouse, case.events(now))
+    cycle(warehouse, [case.rule], now)
+    store_all(warehouse, case.clear(now))
+    after = int(case.rule.auto_resolve_minutes * MIN)
+    cut_before_snapshots(warehouse, monkeypatch)
+    with pytest.raises(WarehouseUnavailable):
+        cycle(warehouse, [case.rule], now + after)
+    cycle(warehouse, [case.rule], now + after + MIN)
+    alert = alert_of(warehouse, case)
+    assert alert["state"] == "resolved"
+    assert [a for a, *_ in log_of(warehouse, alert["alert_id"])] == ["open", "auto_resolve"]
+    rebuilt_equals_current(warehouse)
+
+
+def test_an_orphan_whose_condition_is_gone_is_resolved_in_time(warehouse, now, monkeypatch):
+    case = CASES["river"]
+    store_all(warehouse, case.events(now))
+    cut_before_snapshots(warehouse, monkeypatch)
+    with pytest.raises(WarehouseUnavailable):
+        cycle(warehouse, [case.rule], now)
+    store_all(warehouse, case.clear(now))
+    after = int(case.rule.auto_resolve_minutes * MIN)
+    cycle(warehouse, [case.rule], now + after)
+    alert = alert_of(warehouse, case)
+    assert (alert["alert_id"], alert["state"]) == (f"{case.rule.id}:{case.subject}:{now}", "resolved")
     rebuilt_equals_current(warehouse)
