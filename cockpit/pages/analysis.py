@@ -13,6 +13,7 @@ from dash import Input, Output, State, callback, html, no_update
 
 from cockpit import analysis_state as st
 from cockpit import analysis_view as av
+from cockpit.components.freshness import as_of, freshness_badge
 from cockpit.components.header import header
 from cockpit.runtime import current
 from cockpit.signin import current_user
@@ -33,7 +34,7 @@ def layout(**query) -> html.Div:
     now, tz = time.time(), s.city.timezone
     state, _ = st.parse(query, now=now, tz=tz, districts=av.district_names(s.city.adcode))
     return html.Div(className="analysis", children=[
-        header("分析研判", current_user()),
+        header("分析研判", current_user(), freshness_badge(PREFIX, 0, tz)),  # refreshed on demand, no timer
         html.Div(id=f"{PREFIX}-crumbs", className="analysis-crumbs"),
         html.Div(id=f"{PREFIX}-errors", className="analysis-errors", role="alert"),
         av.filter_bar(PREFIX, state, now, tz),
@@ -50,7 +51,8 @@ OUTPUTS = [Output(f"{PREFIX}-errors", "children"), Output(f"{PREFIX}-crumbs", "c
            Output(f"{PREFIX}-map-note", "children"), Output(f"{PREFIX}-series", "figure"),
            Output(f"{PREFIX}-series-note", "children"), Output(f"{PREFIX}-kinds", "figure"),
            Output(f"{PREFIX}-table", "columns"), Output(f"{PREFIX}-table", "data"),
-           Output(f"{PREFIX}-table-title", "children"), Output(f"{PREFIX}-table-note", "children")]
+           Output(f"{PREFIX}-table-title", "children"), Output(f"{PREFIX}-table-note", "children"),
+           Output(f"{PREFIX}-fresh", "data")]
 
 
 @callback(*OUTPUTS, Input(f"{PREFIX}-url", "search"), Input(f"{PREFIX}-refresh", "n_clicks"))
@@ -77,7 +79,8 @@ def refresh(search, _clicks):
             f"{st.SOURCE_ZH[state.source]} · 点击区县查看网格",
             av.series_figure(o, period, grain, tz, state.source, state.compare),
             f"每{'小时' if grain == 'hour' else '日'}{t.opened}量", av.kinds_figure(o, state.source, state.compare),
-            columns, rows, f"各区明细 · {st.SOURCE_ZH[state.source]}", av.period_note(state, period, tz))
+            columns, rows, f"各区明细 · {st.SOURCE_ZH[state.source]}", av.period_note(state, period, tz),
+            as_of(now, tz))
 
 
 @callback(Output(f"{PREFIX}-nav", "href"), Input(f"{PREFIX}-districts", "n_clicks"),

@@ -12,6 +12,7 @@ from dash import Input, Output, State, callback, clientside_callback, dcc, html,
 
 from cockpit import brief_export, brief_view
 from cockpit.brief_text import percent
+from cockpit.components.freshness import as_of, freshness_badge
 from cockpit.components.header import header
 from cockpit.recent import Recent
 from cockpit.runtime import current
@@ -29,15 +30,16 @@ BRIEFS = Recent()
 def layout(day=None, week=None, **_query) -> html.Div:
     now, tz = time.time(), current().settings.city.timezone
     period, error = brief_view.parse_period(day, week, now=now, tz=tz)
+    running = period.bounds(tz)[1] > now
     return html.Div(className="brief", children=[
-        header("领导驾驶舱", current_user()),
+        header("领导驾驶舱", current_user(), freshness_badge("brief", REFRESH_MS if running else 0, tz)),
         controls(period, now, tz),
         html.Div(error, id="brief-message", className="brief-message", role="alert") if error else None,
         dcc.Loading(html.Div(id="brief-content", className="brief-content"), type="dot", color="#39c5ff"),
         dcc.Store(id="brief-period", data={"kind": period.kind, "key": period.key}),
         dcc.Location(id="brief-url", refresh="callback-nav"),
         dcc.Download(id="brief-download"),
-        dcc.Interval(id="brief-tick", interval=REFRESH_MS, disabled=period.bounds(tz)[1] <= now),
+        dcc.Interval(id="brief-tick", interval=REFRESH_MS, disabled=not running),
     ])
 
 
@@ -84,13 +86,15 @@ def choose(kind, date):
     return brief_view.picker_query(kind, date, time.time(), current().settings.city.timezone)
 
 
-@callback(Output("brief-content", "children"), Input("brief-period", "data"), Input("brief-tick", "n_intervals"))
+@callback(Output("brief-content", "children"), Output("brief-fresh", "data"), Input("brief-period", "data"),
+          Input("brief-tick", "n_intervals"))
 def render(stored, _n):
     try:
         brief, _ = make_brief(stored)
     except WarehouseError as e:
-        return html.Div(f"数据仓库暂不可用，请稍后再试（{e}）", className="brief-message", role="alert")
-    return content(brief)
+        return (html.Div(f"数据仓库暂不可用，请稍后再试（{e}）", className="brief-message", role="alert"),
+                as_of(time.time(), current().settings.city.timezone))
+    return content(brief), as_of(time.time(), current().settings.city.timezone)
 
 
 @callback(Output("brief-download", "data"), Input("brief-export", "n_clicks"), State("brief-period", "data"),

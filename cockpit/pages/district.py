@@ -14,6 +14,7 @@ from dash import Input, Output, State, callback, dcc, html, no_update
 
 from cockpit import analysis_state as st
 from cockpit import analysis_view as av
+from cockpit.components.freshness import as_of, freshness_badge
 from cockpit.components.header import header
 from cockpit.runtime import current
 from cockpit.signin import current_user
@@ -44,7 +45,8 @@ def layout(adcode: str = "", **query) -> html.Div:
     own = [f for f in boundaries["features"] if f["properties"]["adcode"] == state.district]
     overlays = (("网格 (H3)", grid.grid_layer(PREFIX), True), ("选中网格", av.selected_layer(PREFIX), True))
     return html.Div(className="analysis", children=[
-        header(f"分析研判 · {names[state.district]}", current_user()),
+        header(f"分析研判 · {names[state.district]}", current_user(),
+               freshness_badge(PREFIX, 0, tz)),  # refreshed on demand, no timer
         html.Div(id=f"{PREFIX}-crumbs", className="analysis-crumbs"),
         html.Div(id=f"{PREFIX}-errors", className="analysis-errors", role="alert"),
         av.filter_bar(PREFIX, state, now, tz, resolution=True),
@@ -61,7 +63,8 @@ OUTPUTS = [Output(f"{PREFIX}-errors", "children"), Output(f"{PREFIX}-crumbs", "c
            Output(f"{PREFIX}-map-note", "children"), Output(f"{PREFIX}-series", "figure"),
            Output(f"{PREFIX}-series-note", "children"), Output(f"{PREFIX}-kinds", "figure"),
            Output(f"{PREFIX}-table", "columns"), Output(f"{PREFIX}-table", "data"),
-           Output(f"{PREFIX}-table-title", "children"), Output(f"{PREFIX}-table-note", "children")]
+           Output(f"{PREFIX}-table-title", "children"), Output(f"{PREFIX}-table-note", "children"),
+           Output(f"{PREFIX}-fresh", "data")]
 
 
 @callback(*OUTPUTS, Input(f"{PREFIX}-url", "search"), Input(f"{PREFIX}-refresh", "n_clicks"),
@@ -105,7 +108,7 @@ def refresh(search, _clicks, district):
             "点击网格查看其中明细，再次点击取消" if not state.cell else f"已选网格 {state.cell}，再次点击取消",
             av.series_figure(o, period, grain, tz, state.source, state.compare),
             f"每{'小时' if grain == 'hour' else '日'}{t.opened}量", av.kinds_figure(o, state.source, state.compare),
-            columns, rows, title, note)
+            columns, rows, title, note, as_of(now, tz))
 
 
 @callback(Output(f"{PREFIX}-url", "search", allow_duplicate=True), Input(f"{PREFIX}-grid", "n_clicks"),

@@ -14,6 +14,7 @@ from alerts import api, store
 from alerts.lifecycle import SEVERITIES, SEVERITY_ZH, STATE_ZH, InvalidTransition
 from alerts.rules import load_rules
 from cockpit import access, duty_view
+from cockpit.components.freshness import as_of, freshness_badge
 from cockpit.components.header import header
 from cockpit.runtime import current
 from cockpit.signin import current_user
@@ -46,8 +47,9 @@ GRID_THEME = ("themeQuartz.withParams({backgroundColor: '#0b1628', foregroundCol
 def layout(alert: str = "", **_query) -> html.Div:
     s = current().settings
     selected = alert if 0 < len(alert) <= MAX_ID else None
+    refresh_ms = int(s.cockpit.refresh_seconds * 1000)
     return html.Div(className="duty", children=[
-        header("值班研判", current_user()),
+        header("值班研判", current_user(), freshness_badge("duty", refresh_ms, s.city.timezone)),
         html.Div(className="duty-body", children=[
             html.Div(className="panel duty-queue", children=[
                 html.Div(className="duty-filters", children=[
@@ -93,11 +95,11 @@ def layout(alert: str = "", **_query) -> html.Div:
         ]),
         dcc.Store(id="duty-selected", data=selected),
         dcc.Store(id="duty-changed", data=0),
-        dcc.Interval(id="duty-tick", interval=int(s.cockpit.refresh_seconds * 1000)),
+        dcc.Interval(id="duty-tick", interval=refresh_ms),
     ])
 
 
-@callback(Output("duty-queue", "rowData"), Output("duty-count", "children"),
+@callback(Output("duty-queue", "rowData"), Output("duty-count", "children"), Output("duty-fresh", "data"),
           Input("duty-tick", "n_intervals"), Input("duty-changed", "data"), Input("duty-view", "value"),
           Input("duty-severity", "value"))
 def refresh_queue(_n, _changed, view, severities):
@@ -105,10 +107,11 @@ def refresh_queue(_n, _changed, view, severities):
     s = rt.settings
     view = view if view in duty_view.VIEWS else "active"
     severities = [x for x in (severities or []) if x in SEVERITIES]
+    now = time.time()
     rows = duty_view.queue(store.current(rt.warehouse), view, severities, _names(s.city.adcode),
-                           s.city.timezone, time.time())
+                           s.city.timezone, now)
     red = sum(r["severity"] == "red" and r["state"] == "open" for r in rows)
-    return rows, f"共 {len(rows)} 条" + (f" · 红色待确认 {red} 条" if red else "")
+    return rows, f"共 {len(rows)} 条" + (f" · 红色待确认 {red} 条" if red else ""), as_of(now, s.city.timezone)
 
 
 @callback(Output("duty-selected", "data"), Input("duty-queue", "selectedRows"), prevent_initial_call=True)

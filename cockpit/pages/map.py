@@ -10,6 +10,7 @@ import dash
 from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 
 from cockpit import map_view
+from cockpit.components.freshness import as_of, freshness_badge
 from cockpit.components.header import header
 from cockpit.runtime import current
 from cockpit.signin import current_user
@@ -48,8 +49,9 @@ def layout(metric: str = "open_orders", district: str = "", **_query) -> html.Di
         (LAYERS["heat"], grid.grid_layer("map-heat"), False),
         (LAYERS["stations"], stations.station_layer("map"), True),
     )
+    refresh_ms = int(s.cockpit.refresh_seconds * 1000)
     return html.Div(className="mapscreen", children=[
-        header("全域态势", current_user()),
+        header("全域态势", current_user(), freshness_badge("map", refresh_ms, s.city.timezone)),
         html.Div(className="map-body", children=[
             html.Div(className="panel", children=[
                 html.Div(className="map-wrap", children=[
@@ -79,7 +81,7 @@ def layout(metric: str = "open_orders", district: str = "", **_query) -> html.Di
         dcc.Store(id="map-fit", data=dmap.bounds(dmap.city_boundaries(s.city.adcode))),
         dcc.Store(id="map-districts-legend"),
         dcc.Store(id="map-grid-legend"),
-        dcc.Interval(id="map-tick", interval=int(s.cockpit.refresh_seconds * 1000)),
+        dcc.Interval(id="map-tick", interval=refresh_ms),
     ])
 
 
@@ -97,13 +99,14 @@ def _zoom(zoom) -> float:
 
 
 @callback(Output("map-districts", "hideout"), Output("map-labels", "data"), Output("map-districts-legend", "data"),
-          Input("map-tick", "n_intervals"), Input("map-metric", "value"), Input("map-selected", "data"))
+          Output("map-fresh", "data"), Input("map-tick", "n_intervals"), Input("map-metric", "value"), Input("map-selected", "data"))
 def refresh_districts(_n, metric, selected):
     rt = current()
     s = rt.settings
     offered = metrics()
     metric = metric if metric in offered else "open_orders"
-    data = map_view.load_districts(rt.warehouse, time.time())
+    now = time.time()
+    data = map_view.load_districts(rt.warehouse, now)
     values = dmap.metric_values(metric, data.states, data.incidents, data.ecology,
                                 population(s.city.population, s.city.adcode))
     breaks, colors = dmap.metric_scale(metric, values)
@@ -111,7 +114,8 @@ def refresh_districts(_n, metric, selected):
     labels = dmap.labels(dmap.city_anchors(s.city.adcode), values, m.unit, m.decimals,
                          default=None if metric in ("aqi", "orders_per_10k", "overdue_rate") else 0)
     legend = {"title": m.title, "items": dmap.legend_items(breaks, m.unit, colors)}
-    return dmap.hideout(values, breaks, selected, colors, dmap.tips(m.title, labels)), labels, legend
+    return (dmap.hideout(values, breaks, selected, colors, dmap.tips(m.title, labels)), labels, legend,
+            as_of(now, s.city.timezone))
 
 
 @callback(Output("map-events", "data"), Input("map-tick", "n_intervals"), Input("map-map", "bounds"),

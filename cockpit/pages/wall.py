@@ -7,7 +7,7 @@ import dash
 from dash import Input, Output, State, callback, clientside_callback, dcc, html
 
 from cockpit import map_view, wall_view
-from cockpit.components.freshness import freshness, freshness_badge
+from cockpit.components.freshness import answer, freshness, freshness_badge
 from cockpit.components.kpi import format_count, format_percent, kpi_tile
 from cockpit.runtime import current
 from layers import districts as dmap
@@ -33,12 +33,13 @@ MAP_UNIT = "件"
 
 def layout(**_query) -> html.Div:
     s = current().settings
+    refresh_ms = int(s.cockpit.refresh_seconds * 1000)
     return html.Div(className="wall", children=[
         html.Div(className="wall-header", children=[
             html.Div([f"{city_name(s.city.adcode)}城市运行一网统管", html.Small("一屏统览")], className="brand"),
             html.Div(className="header-right", children=[
                 html.Div(id="wall-clock", className="clock"),
-                freshness_badge("wall-freshness"),
+                *freshness_badge("wall", refresh_ms, s.city.timezone),
             ]),
         ]),
         html.Div(className="kpi-row", children=[kpi_tile(f"wall-kpi-{i}", label, unit, help_text)
@@ -66,7 +67,7 @@ def layout(**_query) -> html.Div:
         ]),
         dcc.Store(id="wall-tz", data=s.city.timezone),
         dcc.Store(id="wall-viewport"),
-        dcc.Interval(id="wall-tick", interval=int(s.cockpit.refresh_seconds * 1000)),
+        dcc.Interval(id="wall-tick", interval=refresh_ms),
         dcc.Interval(id="wall-clock-tick", interval=1000),
     ])
 
@@ -100,7 +101,7 @@ clientside_callback(
     + [Output("wall-districts", "hideout"), Output("wall-labels", "data"), Output("wall-stations", "data"),
        Output("wall-legend", "children"), Output("wall-trend", "figure"), Output("wall-categories", "children"),
        Output("wall-ranking", "children"), Output("wall-alerts", "children"), Output("wall-ticker", "children"),
-       Output("wall-freshness", "children"), Output("wall-freshness", "className")],
+       Output("wall-fresh", "data")],
     Input("wall-tick", "n_intervals"), Input("wall-viewport", "data"),  # an input: the first refresh waits for it
 )
 def refresh(_n, viewport_width):
@@ -115,7 +116,8 @@ def refresh(_n, viewport_width):
     open_by_district = wall_view.per_district(data.states, "open_orders")
     breaks = dmap.class_breaks(max(open_by_district.values(), default=0))
     labels = dmap.labels(anchors, open_by_district, MAP_UNIT)
-    level, text = freshness(*wall_view.newest(data), data.now, s.cockpit.stale_warn_seconds,
+    newest_event, newest_ingest = wall_view.newest(data)
+    level, text = freshness(newest_event, newest_ingest, data.now, s.cockpit.stale_warn_seconds,
                             s.cockpit.stale_alarm_seconds, wall_view.ingest_lag(data), s.cockpit.lag_warn_messages,
                             s.cockpit.lag_alarm_messages)
     return (
@@ -133,7 +135,7 @@ def refresh(_n, viewport_width):
                                           top=8), "今日暂无受理"),
            alert_rows(wall_view.alert_ticker(data.alerts, names, s.city.timezone)),
            ticker_rows(wall_view.ticker(data, names, s.city.timezone)),
-           text, f"badge badge-{level}"]
+           answer(level, text, None if newest_event is None else data.now - newest_event)]
     )
 
 
