@@ -1,13 +1,13 @@
 """The Dash app shell: pages from ``cockpit/pages``, assets from ``assets/``, every request through the sign-in
-guard (``cockpit.signin``)."""
+guard (``cockpit.signin``), every exception through ``cockpit.errors`` (whose fault store the shell holds)."""
 from __future__ import annotations
 
 from pathlib import Path
 
 import dash
-from dash import Dash, html
+from dash import Dash, dcc, html
 
-from cockpit import alerts_feed, health, runtime, signin
+from cockpit import alerts_feed, errors, health, runtime, signin
 from cockpit.users import Directory
 from config.settings import Settings
 from warehouse import Warehouse
@@ -19,10 +19,12 @@ ROOT = HERE.parent
 def create_app(settings: Settings, warehouse: Warehouse) -> Dash:
     runtime.configure(settings, warehouse)
     app = Dash(__name__, use_pages=True, pages_folder=str(HERE / "pages"), assets_folder=str(ROOT / "assets"),
-               title="城市运行一网统管", update_title=None, suppress_callback_exceptions=True)
+               title="城市运行一网统管", update_title=None, suppress_callback_exceptions=True,
+               on_error=errors.on_error)
     app.index_string = app.index_string.replace("<html>", '<html lang="zh-CN">')
-    app.layout = html.Div(dash.page_container)
+    app.layout = html.Div([dcc.Store(id=errors.FAULT_STORE), dash.page_container])
     signin.register(app.server, settings, Directory(warehouse))
+    errors.register(app.server)
     health.register(app.server)
     alerts_feed.register(app.server)
     return app

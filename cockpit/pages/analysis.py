@@ -19,7 +19,6 @@ from cockpit.runtime import current
 from cockpit.signin import current_user
 from layers import districts as dmap
 from layers.city_map import fit_on_load
-from warehouse import WarehouseError
 from warehouse import analysis_queries as aq
 
 dash.register_page(__name__, path="/analysis", title="分析研判 · 城市运行一网统管")
@@ -64,10 +63,7 @@ def refresh(search, _clicks):
     names = av.district_names(s.city.adcode)
     state, errors = st.parse_search(search, now=now, tz=tz, districts=names)
     period, grain = st.period(state, now), st.grain(state)
-    try:
-        o = aq.load_overview(rt.warehouse, st.filters(state), period, "district", grain)
-    except WarehouseError as e:
-        return [av.messages([*errors, f"数据仓库暂不可用，请稍后再试（{e}）"])] + av.no_updates(len(OUTPUTS) - 1)
+    o = aq.load_overview(rt.warehouse, st.filters(state), period, "district", grain)
     t = av.TERMS[state.source]
     values = av.district_values(o)
     breaks = dmap.class_breaks(max(values.values(), default=0))

@@ -21,7 +21,6 @@ from cockpit.signin import current_user
 from layers import districts as dmap
 from layers import grid
 from layers.city_map import fit_on_load
-from warehouse import WarehouseError
 from warehouse import analysis_queries as aq
 
 dash.register_page(__name__, path_template="/district/<adcode>", title="区县分析 · 城市运行一网统管")
@@ -79,11 +78,8 @@ def refresh(search, _clicks, district):
     if not state.district:
         return [av.messages(errors)] + av.no_updates(len(OUTPUTS) - 1)
     filters, period, grain = st.filters(state), st.period(state, now), st.grain(state)
-    try:
-        o = aq.load_overview(rt.warehouse, filters, period, "cell", grain, state.resolution)
-        listed = aq.load_entities(rt.warehouse, filters, period) if state.cell else None
-    except WarehouseError as e:
-        return [av.messages([*errors, f"数据仓库暂不可用，请稍后再试（{e}）"])] + av.no_updates(len(OUTPUTS) - 1)
+    o = aq.load_overview(rt.warehouse, filters, period, "cell", grain, state.resolution)
+    listed = aq.load_entities(rt.warehouse, filters, period) if state.cell else None
     t, place = av.TERMS[state.source], names[state.district]
     cells = av.grid_cells(o)
     breaks = grid.grid_breaks(cells["n"], spread=True)
