@@ -23,6 +23,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.common import warehouse_urls  # noqa: E402
 from cockpit import map_view  # noqa: E402
+from cockpit.runtime import load_files  # noqa: E402
 from config.settings import load  # noqa: E402
 from layers import districts, grid, points, stations  # noqa: E402
 from layers.city_map import city_outline  # noqa: E402
@@ -52,7 +53,7 @@ def build(wh, settings, now: float, box) -> dict[str, object]:
     return {
         "districts": [districts.hideout(values, breaks, None, colors), districts.labels(anchors, values, "件")],
         "events": points.event_features(orders, incidents, s.city.timezone),
-        "stations": stations.station_features(map_view.registry(s.city.stations, s.city.adcode), water, ecology,
+        "stations": stations.station_features(load_files(s).stations, water, ecology,
                                               now, timezone=s.city.timezone),
         "grid": [grid.hex_features(cells), grid.grid_hideout(grid.grid_breaks(cells["n"]))],
     }

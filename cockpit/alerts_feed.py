@@ -6,9 +6,7 @@ from flask import Flask, Response, abort, jsonify
 
 from alerts import store
 from alerts.cap import open_alerts_json, to_cap
-from alerts.rules import load_rules
 from cockpit.runtime import current
-from config.settings import ROOT
 from layers.districts import city_boundaries
 
 MAX_ID = 256
@@ -31,7 +29,6 @@ def register(server: Flask) -> None:
         found = store.current(rt.warehouse, alert_id=alert_id).to_dict("records")
         if not found:
             abort(404)
-        rules = {rule.id: rule for rule in load_rules(ROOT / s.alerts.rules)}
         xml = to_cap(found[0], sender=s.alerts.sender, boundaries=city_boundaries(s.city.adcode),
-                     timezone=s.city.timezone, rule=rules.get(found[0]["rule_id"]))
+                     timezone=s.city.timezone, rule=rt.files.rules.get(found[0]["rule_id"]))
         return Response(xml, mimetype="application/cap+xml")

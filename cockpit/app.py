@@ -16,8 +16,9 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 
 
-def create_app(settings: Settings, warehouse: Warehouse) -> Dash:
-    runtime.configure(settings, warehouse)
+def create_app(settings: Settings, warehouse: Warehouse, files: runtime.Files | None = None) -> Dash:
+    """The app on ``warehouse``, with the screens' files as read at start-up (read now when not given)."""
+    runtime.configure(settings, warehouse, files)
     app = Dash(__name__, use_pages=True, pages_folder=str(HERE / "pages"), assets_folder=str(ROOT / "assets"),
                title="城市运行一网统管", update_title=None, suppress_callback_exceptions=True,
                on_error=errors.on_error)

@@ -57,7 +57,7 @@ def register(server: Flask) -> None:
         try:
             df = q.run(rt.warehouse, q.ingest_health())
             partitions = q.run(rt.warehouse, q.ingest_partitions(int(now) - INGEST_WINDOW))
-            status = q.run(rt.warehouse, q.job_status(int(now) - job_view.LOOKBACK))
+            status = job_view.load(rt.warehouse, now)
         except WarehouseError as e:
             return jsonify({"status": "down", "warehouse": "unreachable", "error": str(e)}), 503
         c = rt.settings.cockpit

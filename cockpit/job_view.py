@@ -1,5 +1,5 @@
 """Which jobs are in trouble, from their heartbeats (warehouse.queries.job_status): for /healthz, the wall's
-header and the duty screen. Pure functions of the query result."""
+header and the duty screen. ``load`` runs the query; the rest are pure functions of its result."""
 from __future__ import annotations
 
 import datetime as dt
@@ -7,9 +7,16 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
+from warehouse import Warehouse
+from warehouse import queries as q
+
 JOB_ZH = {"alerts": "预警计算", "ingest": "数据接入", "simulator": "模拟数据", "broker": "消息总线", "replay": "数据回放"}
 SILENT_AFTER = 60.0  # seconds without a heartbeat (jobs.status beats every 15 s) before a job counts as silent
 LOOKBACK = 24 * 3600  # heartbeats looked at: a job that died a day ago and never came back still shows
+
+
+def load(wh: Warehouse, now: float) -> pd.DataFrame:
+    return q.run(wh, q.job_status(int(now) - LOOKBACK))
 
 
 def problems(status: pd.DataFrame, now: float) -> list[dict]:

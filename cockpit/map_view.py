@@ -3,15 +3,12 @@ from their results to what the side panel shows. The layers themselves are built
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pandas as pd
 
 from layers.points import cell_size
 from streams.contract import EMERGENCY_STATUS_ZH, EMERGENCY_TYPE_ZH, HOTLINE_STATUS_ZH, LEVEL_ZH
-from streams.stations import ROOT, Registry, load_stations
 from warehouse import Warehouse
 from warehouse import map_queries as mq
 from warehouse import queries as q
@@ -49,12 +46,6 @@ def load_grid(wh: Warehouse, now: float, hours: float, box, resolution: int) -> 
 def load_stations_latest(wh: Warehouse, now: float) -> tuple[pd.DataFrame, pd.DataFrame]:
     n = int(now)
     return q.run(wh, mq.water_latest(n - STATION_WINDOW, n)), q.run(wh, mq.ecology_latest(n - STATION_WINDOW, n))
-
-
-@lru_cache(maxsize=4)
-def registry(path: str, adcode: str) -> Registry:
-    """The station registry, read once per process."""
-    return load_stations(ROOT / Path(path), city=adcode)
 
 
 def district_summary(code: str, name: str, values: dict[str, dict[str, float]], titles: dict[str, tuple]) -> list:

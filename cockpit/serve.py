@@ -9,6 +9,7 @@ from gunicorn.app.base import BaseApplication
 from waitress.server import create_server
 
 from cockpit.app import create_app
+from cockpit.runtime import Files, load_files
 from config.settings import Settings
 from warehouse import Warehouse, connect
 from warehouse.migrations import migrate
@@ -20,8 +21,8 @@ log = logging.getLogger(__name__)
 class WebServer:
     """The Dash app under waitress's thread pool, in this process; can be stopped from another thread."""
 
-    def __init__(self, settings: Settings, warehouse: Warehouse):
-        self.app = create_app(settings, warehouse)
+    def __init__(self, settings: Settings, warehouse: Warehouse, files: Files | None = None):
+        self.app = create_app(settings, warehouse, files)
         c = settings.cockpit
         self._server = create_server(self.app.server, host=c.host, port=c.port, threads=c.threads,
                                      ident="cockpit", clear_untrusted_proxy_headers=True)
@@ -48,8 +49,8 @@ def workers(settings: Settings) -> int:
 class Gunicorn(BaseApplication):
     """``serve``: gunicorn's pre-fork server; each worker builds its own app and warehouse connection."""
 
-    def __init__(self, settings: Settings):
-        self.settings = settings
+    def __init__(self, settings: Settings, files: Files):
+        self.settings, self.files = settings, files
         super().__init__()
 
     def load_config(self):
@@ -63,7 +64,7 @@ class Gunicorn(BaseApplication):
         warehouse = connect(self.settings.warehouse.url)
         if _embedded(self.settings):  # the one worker owns chDB's data: it migrates it
             migrate(warehouse)
-        return create_app(self.settings, warehouse).server
+        return create_app(self.settings, warehouse, self.files).server
 
 
 def _embedded(settings: Settings) -> bool:
@@ -71,6 +72,7 @@ def _embedded(settings: Settings) -> bool:
 
 
 def run_gunicorn(settings: Settings) -> int:
+    files = load_files(settings)  # a bad file stops the start here, not in a worker or at a first visit
     if _embedded(settings) and settings.cockpit.workers > 1:
         log.warning("chDB serves one process: 1 worker (with %d threads) instead of %d",
                     settings.cockpit.threads, settings.cockpit.workers)
@@ -78,5 +80,5 @@ def run_gunicorn(settings: Settings) -> int:
         warehouse = connect(settings.warehouse.url)
         migrate(warehouse)
         warehouse.close()
-    Gunicorn(settings).run()
+    Gunicorn(settings, files).run()
     return 0

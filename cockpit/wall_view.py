@@ -78,7 +78,7 @@ def load(wh: Warehouse, now: float, tz: str, slow_ttl: float = 60.0) -> WallData
         ecology=ecology,
         alerts=store.current(wh, active_only=True),
         ingest=q.run(wh, q.ingest_partitions(n - INGEST_WINDOW_S)),
-        jobs=q.run(wh, q.job_status(n - job_view.LOOKBACK)),
+        jobs=job_view.load(wh, now),
     )
 
 

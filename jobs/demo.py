@@ -13,11 +13,11 @@ import time
 from contextlib import ExitStack
 from functools import partial
 
-from alerts.rules import load_rules
 from cockpit import users
+from cockpit.runtime import load_files
 from cockpit.serve import WebServer, run_gunicorn, workers
 from cockpit.users import ROLE_NAMES, ROLES
-from config.settings import ROOT, Settings
+from config.settings import Settings
 from jobs.commands import alerts_job, heartbeat, ingest_job, migrated
 from jobs.supervisor import Supervisor
 from streams.broker import EmbeddedBroker
@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 
 def run_demo(settings: Settings) -> int:
     scenarios = configured_scenarios(settings, time.time())
-    rules = load_rules(ROOT / settings.alerts.rules)
+    files = load_files(settings)  # every file checked before anything starts
     supervisor = Supervisor()
     supervisor.handle_signals()
     with ExitStack() as stack:
@@ -41,14 +41,14 @@ def run_demo(settings: Settings) -> int:
         if not migrated(warehouse, supervisor.stop):
             return 0
         credentials = demo_users(warehouse)
-        web = WebServer(settings, warehouse).start()
+        web = WebServer(settings, warehouse, files).start()
         stack.callback(web.stop)
         stack.enter_context(heartbeat(supervisor, warehouse))
         supervisor.spawn("ingest", ingest_job, settings, warehouse)
         supervisor.spawn("simulator", partial(run_simulator, scenarios=scenarios), settings)
         # first cycle once the back-fill is in: not competing with it for the one chDB process
         supervisor.spawn("alerts", partial(alerts_job, delay=settings.alerts.interval_seconds), settings, warehouse,
-                         rules, supervisor.board)
+                         list(files.rules.values()), supervisor.board)
         print(f"城市运行一网统管 cockpit: {web.url}/login   (Ctrl-C to stop)\n"
               f"demo users (new passwords every start):", flush=True)
         for name, role, password in credentials[:-1]:

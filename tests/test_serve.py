@@ -46,3 +46,27 @@ def test_serve_runs_gunicorn_workers_and_stops_on_sigterm(backend, workers, expe
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+BAD_FILES = {  # setting → (file text, what the one line must say)
+    "COCKPIT_ALERTS_RULES": ("rules:\n  - id: aqi\n    kind: threshold\n", "aqi"),
+    "COCKPIT_CITY_POPULATION": ("'440106': -5\n", "440106: residents must be a whole number above 0"),
+    "COCKPIT_CITY_STATIONS": ("stations: 12\n", "config error"),
+}
+
+
+@pytest.mark.parametrize("command, variable", [(c, v) for c in ("serve", "demo") for v in sorted(BAD_FILES)]
+                         + [("alerts", "COCKPIT_ALERTS_RULES")])
+def test_a_bad_file_a_screen_or_job_needs_stops_the_start_with_one_line(command, variable, tmp_path):
+    """Checked once at start-up (exit 2, one line naming the file), never first found by a screen's callback."""
+    text, says = BAD_FILES[variable]
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(text, encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COCKPIT_")}
+    env.update(COCKPIT_WAREHOUSE_URL=f"chdb://{tmp_path}/wh", COCKPIT_COCKPIT_PORT=str(free_port()),
+               **{variable: str(bad)})
+    done = subprocess.run([sys.executable, "run_cockpit.py", command], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 2, done.stdout + done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and str(bad) in lines[0] and says in lines[0], done.stderr

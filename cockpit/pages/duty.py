@@ -12,13 +12,11 @@ from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 
 from alerts import api, store
 from alerts.lifecycle import SEVERITIES, SEVERITY_ZH, STATE_ZH, InvalidTransition
-from alerts.rules import load_rules
-from cockpit import access, duty_view
+from cockpit import access, duty_view, job_view
 from cockpit.components.freshness import as_of, freshness_badge
 from cockpit.components.header import header
 from cockpit.runtime import current
 from cockpit.signin import current_user
-from config.settings import ROOT
 from layers import districts as dmap
 from layers.city_map import city_map
 from layers.palette import severity_color
@@ -60,6 +58,7 @@ def layout(alert: str = "", **_query) -> html.Div:
                                   options=[{"label": html.Span(SEVERITY_ZH[x], className=f"sev sev-{x}"), "value": x}
                                            for x in reversed(SEVERITIES)]),
                 ]),
+                html.Div(id="duty-system", className="duty-system", role="alert"),
                 dag.AgGrid(id="duty-queue", columnDefs=COLUMNS, rowData=[], getRowId="params.data.alert_id",
                            className="duty-grid", style={"height": "100%"},
                            defaultColDef={"sortable": True, "filter": True, "resizable": True},
@@ -99,7 +98,8 @@ def layout(alert: str = "", **_query) -> html.Div:
     ])
 
 
-@callback(Output("duty-queue", "rowData"), Output("duty-count", "children"), Output("duty-fresh", "data"),
+@callback(Output("duty-queue", "rowData"), Output("duty-count", "children"), Output("duty-system", "children"),
+          Output("duty-fresh", "data"),
           Input("duty-tick", "n_intervals"), Input("duty-changed", "data"), Input("duty-view", "value"),
           Input("duty-severity", "value"))
 def refresh_queue(_n, _changed, view, severities):
@@ -111,7 +111,16 @@ def refresh_queue(_n, _changed, view, severities):
     rows = duty_view.queue(store.current(rt.warehouse), view, severities, _names(s.city.adcode),
                            s.city.timezone, now)
     red = sum(r["severity"] == "red" and r["state"] == "open" for r in rows)
-    return rows, f"共 {len(rows)} 条" + (f" · 红色待确认 {red} 条" if red else ""), as_of(now, s.city.timezone)
+    system = system_items(job_view.problems(job_view.load(rt.warehouse, now), now), s.city.timezone, now)
+    return (rows, f"共 {len(rows)} 条" + (f" · 红色待确认 {red} 条" if red else ""), system,
+            as_of(now, s.city.timezone))
+
+
+def system_items(problems: list[dict], timezone: str, now: float) -> list:
+    """A job in trouble heads the queue as a system item: alerting itself may be failing (预警计算中断)."""
+    return [html.Div(className="system-item", children=[
+        html.Span("系统", className="sev sev-red"), html.Span(job_view.describe(p, timezone, now), className="t-rule"),
+        html.Span(job_view.detail(p), className="t-text")]) for p in problems]
 
 
 @callback(Output("duty-selected", "data"), Input("duty-queue", "selectedRows"), prevent_initial_call=True)
@@ -132,8 +141,7 @@ def show(alert_id, _changed, _n):
         empty = html.Div("请在左侧选择一条预警", className="empty")
         return (empty, None, None, [], no_update, no_update, _names_only(s.city.adcode),
                 *[True] * len(duty_view.BUTTONS))
-    rules = {r.id: r for r in load_rules(ROOT / s.alerts.rules)}
-    title, related = duty_view.related(rt.warehouse, alert, rules.get(alert["rule_id"]), time.time(), s.city.timezone)
+    title, related = duty_view.related(rt.warehouse, alert, rt.files.rules.get(alert["rule_id"]), time.time(), s.city.timezone)
     allowed = duty_view.allowed_actions(alert["state"])
     marker, viewport = _place(alert, s.city.adcode)
     return (_detail(alert, _names(s.city.adcode)),

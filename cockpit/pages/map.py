@@ -4,7 +4,6 @@ for the selected district or event. URL: ``/map?metric=aqi&district=440106``."""
 from __future__ import annotations
 
 import time
-from functools import lru_cache
 
 import dash
 from dash import Input, Output, State, callback, ctx, dcc, html, no_update
@@ -17,7 +16,6 @@ from cockpit.signin import current_user
 from layers import districts as dmap
 from layers import grid, points, stations
 from layers.city_map import city_map, fit_on_load
-from streams.stations import ROOT
 
 dash.register_page(__name__, path="/map", title="全域态势 · 城市运行一网统管")
 
@@ -25,16 +23,9 @@ fit_on_load("map")
 LAYERS = {"events": "工单与突发事件", "grid": "网格 (H3)", "heat": "热力", "stations": "监测站点"}
 
 
-@lru_cache(maxsize=4)
-def population(path: str, adcode: str) -> dict[str, int]:
-    codes = list(dmap.city_anchors(adcode))
-    return dmap.load_population(ROOT / path, codes) if path else {}
-
-
 def metrics() -> dict[str, dmap.Metric]:
     """The metrics on offer: per-capita ones only when population is configured."""
-    s = current().settings
-    have_population = bool(population(s.city.population, s.city.adcode))
+    have_population = bool(current().files.population)
     return {k: m for k, m in dmap.METRICS.items() if k != "orders_per_10k" or have_population}
 
 
@@ -108,7 +99,7 @@ def refresh_districts(_n, metric, selected):
     now = time.time()
     data = map_view.load_districts(rt.warehouse, now)
     values = dmap.metric_values(metric, data.states, data.incidents, data.ecology,
-                                population(s.city.population, s.city.adcode))
+                                rt.files.population)
     breaks, colors = dmap.metric_scale(metric, values)
     m = offered[metric]
     labels = dmap.labels(dmap.city_anchors(s.city.adcode), values, m.unit, m.decimals,
@@ -133,7 +124,7 @@ def refresh_stations(_n):
     rt = current()
     s = rt.settings
     water, ecology = map_view.load_stations_latest(rt.warehouse, time.time())
-    return stations.station_features(map_view.registry(s.city.stations, s.city.adcode), water, ecology, time.time(),
+    return stations.station_features(rt.files.stations, water, ecology, time.time(),
                                      silent_intervals=s.map.station_silent_intervals, timezone=s.city.timezone)
 
 
@@ -210,7 +201,7 @@ def show_info(selected, _clicks, event, zoom):
     if not selected:
         return "点击区县或事件查看详情", no_update
     data = map_view.load_districts(rt.warehouse, time.time())
-    pop = population(s.city.population, s.city.adcode)
+    pop = rt.files.population
     offered = metrics()
     values = {k: dmap.metric_values(k, data.states, data.incidents, data.ecology, pop) for k in offered}
     titles = {k: (m.title, m.unit, m.decimals) for k, m in offered.items()}

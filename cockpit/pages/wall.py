@@ -6,7 +6,7 @@ import time
 import dash
 from dash import Input, Output, State, callback, clientside_callback, dcc, html
 
-from cockpit import map_view, wall_view
+from cockpit import job_view, wall_view
 from cockpit.components.freshness import answer, freshness, freshness_badge
 from cockpit.components.kpi import format_count, format_percent, kpi_tile
 from cockpit.runtime import current
@@ -39,6 +39,7 @@ def layout(**_query) -> html.Div:
             html.Div([f"{city_name(s.city.adcode)}城市运行一网统管", html.Small("一屏统览")], className="brand"),
             html.Div(className="header-right", children=[
                 html.Div(id="wall-clock", className="clock"),
+                html.Div(id="wall-jobs", className="job-alarms", role="alert"),
                 *freshness_badge("wall", refresh_ms, s.city.timezone),
             ]),
         ]),
@@ -101,14 +102,14 @@ clientside_callback(
     + [Output("wall-districts", "hideout"), Output("wall-labels", "data"), Output("wall-stations", "data"),
        Output("wall-legend", "children"), Output("wall-trend", "figure"), Output("wall-categories", "children"),
        Output("wall-ranking", "children"), Output("wall-alerts", "children"), Output("wall-ticker", "children"),
-       Output("wall-fresh", "data")],
+       Output("wall-jobs", "children"), Output("wall-fresh", "data")],
     Input("wall-tick", "n_intervals"), Input("wall-viewport", "data"),  # an input: the first refresh waits for it
 )
 def refresh(_n, viewport_width):
     rt = current()
     s = rt.settings
     data = wall_view.load(rt.warehouse, time.time(), s.city.timezone, s.cockpit.slow_refresh_seconds)
-    station_layer = wall_view.station_layer_data(data, map_view.registry(s.city.stations, s.city.adcode),
+    station_layer = wall_view.station_layer_data(data, rt.files.stations,
                                                  s.map.station_silent_intervals, s.city.timezone)
     tiles = wall_view.kpis(data, station_layer["features"])
     anchors = dmap.city_anchors(s.city.adcode)
@@ -135,8 +136,15 @@ def refresh(_n, viewport_width):
                                           top=8), "今日暂无受理"),
            alert_rows(wall_view.alert_ticker(data.alerts, names, s.city.timezone)),
            ticker_rows(wall_view.ticker(data, names, s.city.timezone)),
+           job_alarms(job_view.problems(data.jobs, data.now), s.city.timezone, data.now),
            answer(level, text, None if newest_event is None else data.now - newest_event)]
     )
+
+
+def job_alarms(problems: list[dict], timezone: str, now: float) -> list:
+    """A red chip per job in trouble (预警计算中断 12:03 起), its detail on hover; none when all run."""
+    return [html.Span(job_view.describe(p, timezone, now), className="job-alarm", title=job_view.detail(p))
+            for p in problems]
 
 
 def station_legend() -> list:

@@ -9,7 +9,8 @@ from playwright.sync_api import expect
 
 from alerts.engine import evaluate
 from alerts.rules import parse_rule
-from cockpit import map_view, users, wall_view
+from cockpit import users, wall_view
+from cockpit.runtime import load_files
 from cockpit.serve import WebServer
 from streams.broker import free_port
 from streams.direct import store_events
@@ -71,7 +72,7 @@ def test_wall_shows_the_map_legend_and_the_warehouse_numbers(wall, warehouse, ch
     assert "GCJ-02" in page.locator("#wall-legend").inner_text()
     assert page.locator(".ticker li").count() >= 1
 
-    registry = map_view.registry(settings.city.stations, settings.city.adcode)
+    registry = load_files(settings).stations
     data = wall_view.load(warehouse, time.time(), settings.city.timezone)
     judged = wall_view.station_layer_data(data, registry, settings.map.station_silent_intervals, settings.city.timezone)
     expected = wall_view.kpis(data, judged["features"])

@@ -4,6 +4,7 @@ headless Chromium. Every process is alive at the end, the wall's badge turns red
 the stop and green within two of the restart without a reload, the alert cycle resumes, and every event is in
 the warehouse exactly once. The seconds measured are printed (bench/README.md has them)."""
 import json
+import re
 import os
 import signal
 import subprocess
@@ -185,10 +186,23 @@ def test_warehouse_stopped_90_s_under_the_demo(tmp_path, private_clickhouse, res
         code = stop_job(demo)
         print(demo.text()[-4000:])
     assert code == 0
+    # what the demo published up to its stop: a catch-up ingest in the same group takes what it had not yet
+    # consumed (nothing was committed unstored), and then every event is stored, each once
     published = topic_event_ids(restartable_broker.bootstrap)
+    expected = {table: len(ids) for table, ids in published.items()}
     wh = connect(url)
-    stored = {table: int(wh.scalar(f"SELECT uniqExact(event_id) FROM {table}")) for table in published}
-    assert stored == {table: len(ids) for table, ids in published.items()}
+    catch_up = start_job(tmp_path, "ingest", ["ingest"], env)
+    try:
+        assert wait_until(lambda: "consuming" in catch_up.text(), timeout=60), catch_up.text()[-3000:]
+        assert wait_until(lambda: stored(wh, published) == expected, timeout=120), (stored(wh, published), expected)
+    finally:
+        assert stop_job(catch_up) == 0, catch_up.text()[-3000:]
+    for table, ids in published.items():
+        assert set(wh.query_df(f"SELECT DISTINCT event_id FROM {table}")["event_id"]) == ids
+
+
+def stored(wh, tables) -> dict[str, int]:
+    return {table: int(wh.scalar(f"SELECT uniqExact(event_id) FROM {table}")) for table in tables}
 
 
 def topic_event_ids(bootstrap: str) -> dict[str, set[str]]:
@@ -211,3 +225,46 @@ def topic_event_ids(bootstrap: str) -> dict[str, set[str]]:
     finally:
         consumer.close()
     return ids
+
+
+def test_a_failing_alert_cycle_shows_on_the_wall_the_duty_screen_and_healthz(tmp_path, private_clickhouse, chromium):
+    """The warehouse answers but the alert cycle cannot run (its audit log table renamed away): the job keeps
+    retrying, and 预警计算中断 HH:MM 起 is on /wall, heads /duty's queue and is in /healthz until it recovers."""
+    url = private_clickhouse.url(f"t_{uuid.uuid4().hex[:12]}")
+    warehouse = connect(url)
+    from warehouse.migrations import migrate
+
+    migrate(warehouse)
+    port = free_port()
+    env = {"COCKPIT_WAREHOUSE_URL": url, "COCKPIT_ALERTS_INTERVAL_SECONDS": "5", "COCKPIT_COCKPIT_PORT": str(port),
+           "COCKPIT_COCKPIT_WORKERS": "1", "COCKPIT_COCKPIT_REFRESH_SECONDS": str(REFRESH),
+           "COCKPIT_AUTH_SECRET": "d" * 64}
+    jobs = [start_job(tmp_path, name, [name], env) for name in ("serve", "alerts")]
+    try:
+        assert wait_until(lambda: "alerts evaluated" in jobs[1].text(), timeout=60), jobs[1].text()[-3000:]
+        assert wait_until(lambda: healthz(port) is not None, timeout=30)
+        warehouse.execute("RENAME TABLE alert_actions TO alert_actions_away")
+        assert wait_until(lambda: (healthz(port) or {}).get("jobs", {}).get("problems"), timeout=60)
+        [problem] = healthz(port)["jobs"]["problems"]
+        assert (problem["job"], problem["kind"], problem["error"]) == ("alerts", "failing", "WarehouseError")
+        assert healthz(port)["status"] == "degraded"
+        wall = chromium.new_page(viewport={"width": 1920, "height": 1080})
+        sign_in(wall, f"http://127.0.0.1:{port}", warehouse, "wall", then="/wall")
+        wall.wait_for_selector("#wall-jobs .job-alarm", timeout=20_000)
+        assert re.fullmatch(r"预警计算中断 \d\d:\d\d 起", wall.inner_text("#wall-jobs .job-alarm"))
+        duty = chromium.new_page(viewport={"width": 1920, "height": 1080})
+        sign_in(duty, f"http://127.0.0.1:{port}", warehouse, "duty", then="/duty")
+        duty.wait_for_selector("#duty-system .system-item", timeout=20_000)
+        assert "预警计算中断" in duty.inner_text("#duty-system") and "期间可能漏报预警" in duty.inner_text("#duty-system")
+        assert jobs[1].proc.poll() is None
+        warehouse.execute("RENAME TABLE alert_actions_away TO alert_actions")
+        wall.wait_for_selector("#wall-jobs .job-alarm", state="detached", timeout=60_000)
+        duty.wait_for_selector("#duty-system .system-item", state="detached", timeout=30_000)
+        assert healthz(port)["jobs"]["problems"] == []
+        wall.close()
+        duty.close()
+    finally:
+        codes = {j.name: stop_job(j) for j in jobs}
+        for j in jobs:
+            print(f"--- {j.name} ---\n{j.text()[-3000:]}")
+    assert codes == {"serve": 0, "alerts": 0}
