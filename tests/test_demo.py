@@ -189,3 +189,22 @@ def test_broker_dies_with_a_killed_parent():
     parent.kill()
     parent.wait()
     assert wait_until(lambda: not alive(broker_pid), timeout=10)
+
+
+def test_the_demo_starts_its_embedded_broker_again_when_it_dies_and_data_flows_on(demo):
+    """kill -9 of the demo's tansu: the demo starts it again on the same port (memory storage: empty), the
+    simulator's producer cannot deliver and is restarted, publishing its history again, and ingest goes on —
+    the demo itself neither stops nor needs a restart."""
+    proc, port = demo.proc, demo.port
+    assert wait_until(lambda: (healthz(port) or {}).get("freshness") == "ok", timeout=60)
+    [broker] = [pid for pid in children(proc.pid) if "tansu" in Path(f"/proc/{pid}/cmdline").read_text()]
+    os.kill(broker, signal.SIGKILL)
+    assert wait_until(lambda: "starting it again" in demo.stderr.read_text(), timeout=15)
+    assert wait_until(lambda: [p for p in children(proc.pid) if p != broker
+                               and "tansu" in Path(f"/proc/{p}/cmdline").read_text()], timeout=15)
+    before = healthz(port)["rows"]
+    assert wait_until(lambda: healthz(port)["rows"] > before + 1000, timeout=120), demo.stderr.read_text()[-3000:]
+    assert wait_until(lambda: (healthz(port) or {}).get("freshness") == "ok", timeout=30)
+    assert proc.poll() is None
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=40) == 0
