@@ -50,7 +50,7 @@ class Supervisor:
 
     def __init__(self, board: Board | None = None, backoff: Backoff = Backoff(), healthy_after: float = 30.0):
         self.stop = threading.Event()
-        self.board = board or Board()
+        self.board = board or Board(healthy_after=healthy_after)  # the board calls it recovered after as long
         self.backoff = backoff
         self.healthy_after = healthy_after  # a restarted job that ran this long starts counting attempts anew
         self._threads: list[threading.Thread] = []

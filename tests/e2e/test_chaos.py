@@ -21,7 +21,7 @@ from config.settings import ROOT, load
 from streams.broker import free_port
 from streams.direct import store_events
 from streams.ingest import make_decoder
-from tests.e2e.test_faults import start_job, stop_job
+from tests.e2e.test_faults import start_job, stop_job, stored
 from tests.helpers import healthz, wait_until
 from tests.test_demo import children
 from warehouse import connect
@@ -41,10 +41,6 @@ def recorded(path) -> dict[str, set[str]]:
         ids[TABLES[event["schema"]]].add(event["event_id"])
         events.append(event)
     return ids, events
-
-
-def stored(wh) -> dict[str, int]:
-    return {table: int(wh.scalar(f"SELECT uniqExact(event_id) FROM {table}")) for table in TABLES.values()}
 
 
 def test_kill_9_at_random_loses_nothing_counts_once_and_keeps_the_alerts_true(tmp_path, private_clickhouse,
@@ -91,7 +87,7 @@ def test_kill_9_at_random_loses_nothing_counts_once_and_keeps_the_alerts_true(tm
         ids, events = recorded(record)
         wh = connect(url)
         expected = {table: len(found) for table, found in ids.items()}
-        assert wait_until(lambda: stored(wh) == expected, timeout=180), (stored(wh), expected)
+        assert wait_until(lambda: stored(wh, ids) == expected, timeout=180), (stored(wh, ids), expected)
         for table, found in ids.items():  # the same events, and each once
             assert set(wh.query_df(f"SELECT DISTINCT event_id FROM {table}")["event_id"]) == found
             assert int(wh.scalar(f"SELECT count() FROM {table} FINAL")) == len(found)
