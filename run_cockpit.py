@@ -16,9 +16,21 @@ Exit codes: 0 ok, 1 a job failed, 2 bad configuration or usage.
 """
 from __future__ import annotations
 
+import signal
+import sys
+
+
+def _stopped(*_) -> None:
+    raise SystemExit(0)
+
+
+if __name__ == "__main__":
+    # A stop that arrives while the job is still importing is a clean stop (nothing has begun); each job's
+    # supervisor installs its own handler once it runs.
+    signal.signal(signal.SIGTERM, _stopped)
+
 import argparse
 import importlib
-import sys
 from pathlib import Path
 
 from config import logs
@@ -37,8 +49,8 @@ def _migrate(settings: Settings, _args) -> int:
 
 
 def _geo(settings: Settings, args) -> int:
-    from layers.geo_import import import_boundaries
     from layers.districts import GEO_DIR
+    from layers.geo_import import import_boundaries
 
     path = import_boundaries(args.adcode, GEO_DIR)
     print(f"wrote {path} ({path.stat().st_size / 1024:.0f} KiB)")
