@@ -59,6 +59,24 @@ def _topics(value: str) -> str:
     return value
 
 
+def _networks(value: str) -> str:
+    import ipaddress
+
+    for part in filter(None, (p.strip() for p in value.split(","))):
+        try:
+            ipaddress.ip_network(part, strict=False)
+        except ValueError:
+            raise ValueError(f"{part!r} is not an IP address or network such as 10.0.0.5 or 10.0.0.0/24") from None
+    return value
+
+
+def _token(value: str) -> str:
+    if value and len(value) < 32:
+        raise ValueError("a token has at least 32 characters (python -c 'import secrets; "
+                         "print(secrets.token_urlsafe(32))')")
+    return value
+
+
 def _adcode(value: str) -> str:
     if not (len(value) == 6 and value.isdigit()):
         raise ValueError(f"{value!r} is not a 6-digit adcode such as 440100")
@@ -179,8 +197,14 @@ KEYS: tuple[Key, ...] = (
     Key("auth", "kiosk_days", float, 30.0, "a wall PC's kiosk sign-in lasts this long; a revoked token ends it at once",
         minimum=0.05),
     Key("auth", "login_attempts", int, 5, "failed sign-ins allowed per user name and per address within "
-        "login_window_minutes; more are refused (HTTP 429)", minimum=1),
+        "login_window_minutes before each further try must wait, longer after each failure (HTTP 429); a browser "
+        "the user signed in from before is not held back by failures from elsewhere", minimum=1),
     Key("auth", "login_window_minutes", float, 15.0, "window of the sign-in rate limit", minimum=1),
+    Key("auth", "trusted_proxies", str, "", "comma-separated addresses or networks of reverse proxies in front of "
+        "the cockpit: from them the client's address is read from X-Forwarded-For; empty = the peer's address",
+        check=_networks),
+    Key("auth", "health_token", str, "", "a monitor sending 'Authorization: Bearer TOKEN' gets /healthz in full "
+        "(as a signed-in admin does); others get its status only. Empty = no monitor token", check=_token),
     Key("auth", "secure_cookie", ("no", "yes"), "no", "yes behind HTTPS: the session cookie is sent over HTTPS only"),
     Key("log", "level", ("DEBUG", "INFO", "WARNING", "ERROR"), "INFO", "log level"),
     Key("log", "format", ("text", "json"), "text", "text: one readable line per event; json: one JSON object "
@@ -233,8 +257,9 @@ class Settings:
         """Values safe to log: passwords in URLs and the signing key masked."""
         out = dict(self._values)
         out["warehouse.url"] = parse_warehouse_url(out["warehouse.url"]).redacted()
-        if out["auth.secret"]:
-            out["auth.secret"] = "***"
+        for secret in ("auth.secret", "auth.health_token"):
+            if out[secret]:
+                out[secret] = "***"
         return out
 
 

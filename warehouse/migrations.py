@@ -18,6 +18,8 @@ Table design (why the keys are what they are):
 - ``ingest_stats``: per consumer and partition, rows/s, rejects/s, lag and newest event time (see ``_v4``);
   daily partitions and a 30-day TTL (on servers without TTL, old partitions are dropped by hand).
 - ``job_status``: each process's heartbeat per job (see ``_v8``), read as the newest row per job and process.
+- ``session_ends`` and ``signin_failures``: what every web server behind one address must agree on — when a
+  user's sessions were ended, and the failed sign-ins (see ``_v9``).
 """
 from __future__ import annotations
 
@@ -289,6 +291,24 @@ def _v8(f: Features) -> list[str]:
         {f.ttl_clause("ts", 7)}"""]
 
 
+def _v9(f: Features) -> list[str]:
+    """Shared sign-in state: a row per sign-out (or forced end) of a user's sessions — those opened before the
+    newest ``ended_at`` are over — and a row per failed sign-in, by the key it counts against."""
+    return [f"""CREATE TABLE IF NOT EXISTS session_ends (
+            name String,
+            ended_at Float64
+        ) ENGINE = MergeTree()
+        ORDER BY (name, ended_at)""",
+            f"""CREATE TABLE IF NOT EXISTS signin_failures (
+            ts DateTime('UTC'),
+            key String,
+            at Float64
+        ) ENGINE = MergeTree()
+        PARTITION BY toYYYYMMDD(ts)
+        ORDER BY (key, at)
+        {f.ttl_clause("ts", 2)}"""]
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     (1, "hotline events and rejects", _v1),
     (2, "emergency events, water and ecology readings", _v2),
@@ -298,6 +318,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     (6, "alerts and their audit log", _v6),
     (7, "cockpit users", _v7),
     (8, "job heartbeats", _v8),
+    (9, "session ends and failed sign-ins", _v9),
 )
 
 _LEDGER = """CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -16,7 +16,7 @@ def test_migrations_apply_once_and_record_the_version(warehouse):
     assert tables["name"].tolist() == [
         "alert_actions", "alerts", "ecology_readings", "ecology_readings_hour_mv", "ecology_readings_minute_mv",
         "emergency_events", "hotline_events", "ingest_stats", "job_status", "rejects", "schema_migrations", "sensor_hour",
-        "sensor_minute", "users", "water_readings", "water_readings_hour_mv", "water_readings_minute_mv"]
+        "sensor_minute", "session_ends", "signin_failures", "users", "water_readings", "water_readings_hour_mv", "water_readings_minute_mv"]
 
 
 def test_parameters_are_bound_not_spliced(warehouse):
