@@ -24,7 +24,7 @@ def create_app(settings: Settings, warehouse: Warehouse, files: runtime.Files | 
                on_error=errors.on_error)
     app.index_string = app.index_string.replace("<html>", '<html lang="zh-CN">')
     app.layout = html.Div([dcc.Store(id=errors.FAULT_STORE), dash.page_container])
-    signin.register(app.server, settings, Directory(warehouse))
+    signin.register(app, settings, Directory(warehouse), warehouse)
     errors.register(app.server)
     health.register(app.server)
     alerts_feed.register(app.server)

@@ -1,4 +1,7 @@
-"""``/healthz``: is the warehouse reachable, and how fresh is the data? JSON, for monitors and load balancers."""
+"""``/healthz``: is the warehouse reachable, and how fresh is the data? JSON, for monitors and load balancers.
+
+Public: the status only (``ok`` · ``degraded`` · ``down``, and HTTP 200 / 503). In full — rows, freshness, ingest
+per topic, jobs, the warehouse's error — for a signed-in admin or a monitor with ``auth.health_token``."""
 from __future__ import annotations
 
 import time
@@ -9,6 +12,7 @@ from flask import Flask, jsonify
 from cockpit import job_view
 from cockpit.components.freshness import freshness
 from cockpit.runtime import current
+from cockpit.signin import full_health
 from warehouse import WarehouseError
 from warehouse import queries as q
 
@@ -59,7 +63,8 @@ def register(server: Flask) -> None:
             partitions = q.run(rt.warehouse, q.ingest_partitions(int(now) - INGEST_WINDOW))
             status = job_view.load(rt.warehouse, now)
         except WarehouseError as e:
-            return jsonify({"status": "down", "warehouse": "unreachable", "error": str(e)}), 503
+            report = {"status": "down", "warehouse": "unreachable", "error": str(e)}
+            return jsonify(report if full_health() else {"status": "down"}), 503
         c = rt.settings.cockpit
         rows = int(df["rows"].iloc[0])
         newest = [pd.Timestamp(df[col].iloc[0]).timestamp() if rows else None
@@ -69,4 +74,4 @@ def register(server: Flask) -> None:
         report["jobs"] = jobs_report(status, now)
         if report["jobs"]["problems"]:
             report["status"] = "degraded"
-        return jsonify(report), 200
+        return jsonify(report if full_health() else {"status": report["status"]}), 200

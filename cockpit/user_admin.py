@@ -1,4 +1,4 @@
-"""``run_cockpit.py user …``: add users, change passwords, issue kiosk tokens, disable, list."""
+"""``run_cockpit.py user …``: add users, change passwords, issue kiosk tokens, end sessions, disable, list."""
 from __future__ import annotations
 
 import getpass
@@ -28,6 +28,11 @@ def run(settings: Settings, args) -> int:
         token = users.issue_token(wh, args.name)
         print(f"kiosk token of {args.name} (shown once; the previous one no longer works):\n{token}\n"
               f"open on the wall PC: http://{settings.cockpit.host}:{settings.cockpit.port}/wall?kiosk={token}")
+    elif command == "signout":
+        if args.name not in users.load(wh):
+            raise users.UserError(f"no user {args.name!r}")
+        users.end_sessions(wh, args.name)
+        print(f"the sessions of {args.name} have ended on every screen (within seconds on every server)")
     else:
         users.set_disabled(wh, args.name, command == "disable")
         print(f"{args.name} {command}d")
@@ -35,7 +40,7 @@ def run(settings: Settings, args) -> int:
 
 
 def add_parser(sub) -> None:
-    p = sub.add_parser("user", help="cockpit users: add, passwd, token, disable, enable, list")
+    p = sub.add_parser("user", help="cockpit users: add, passwd, token, signout, disable, enable, list")
     user = p.add_subparsers(dest="user_command", required=True)
     add = user.add_parser("add", help="a new user (asks for the password)")
     add.add_argument("name")
@@ -46,6 +51,8 @@ def add_parser(sub) -> None:
     for parser in (add, passwd):
         parser.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     user.add_parser("token", help="issue a kiosk token for a wall user").add_argument("name")
+    user.add_parser("signout", help="end the user's sessions everywhere (a lost phone, a shared PC)"
+                    ).add_argument("name")
     user.add_parser("disable", help="refuse the user's sign-ins and end its sessions").add_argument("name")
     user.add_parser("enable", help="allow a disabled user again").add_argument("name")
     user.add_parser("list", help="the users, their roles and flags")

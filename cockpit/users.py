@@ -135,6 +135,19 @@ def set_disabled(wh: Warehouse, name: str, disabled: bool = True) -> User:
     return save(wh, replace(_existing(wh, name), disabled=disabled))
 
 
+def end_sessions(wh: Warehouse, name: str, at: float | None = None) -> float:
+    """End every session of ``name`` opened before ``at`` (now), on every server (sign-out, ``user signout``)."""
+    at = time.time() if at is None else at
+    wh.insert_columns("session_ends", {"name": [name], "ended_at": [float(at)]})
+    return at
+
+
+def session_ends(wh: Warehouse) -> dict[str, float]:
+    """When each user's sessions were last ended: those opened before are over."""
+    df = wh.query_df("SELECT name, max(ended_at) AS ended_at FROM session_ends GROUP BY name")
+    return dict(zip(df["name"], map(float, df["ended_at"])))
+
+
 def _existing(wh: Warehouse, name: str) -> User:
     user = load(wh).get(name)
     if user is None:
@@ -144,14 +157,16 @@ def _existing(wh: Warehouse, name: str) -> User:
 
 class Directory:
     """The users as the web server sees them: read from the warehouse at most every ``ttl`` seconds, so a
-    changed password, revoked token or disabled account takes effect within that time on every worker."""
+    changed password, revoked token, disabled account or ended session takes effect within that time on every
+    worker (at once on the one that made the change)."""
 
-    def __init__(self, wh: Warehouse, ttl: float = 10.0):
+    def __init__(self, wh: Warehouse, ttl: float = 5.0):
         self._wh = wh
         self._ttl = ttl
         self._lock = threading.Lock()
         self._users: dict[str, User] = {}
         self._by_token: dict[str, User] = {}
+        self._ends: dict[str, float] = {}
         self._read_at = float("-inf")
 
     def _fresh(self, ttl: float | None = None) -> None:
@@ -159,7 +174,19 @@ class Directory:
             if time.monotonic() - self._read_at >= (self._ttl if ttl is None else ttl):
                 self._users = load(self._wh)
                 self._by_token = {u.token_hash: u for u in self._users.values() if u.token_hash}
+                self._ends = session_ends(self._wh)
                 self._read_at = time.monotonic()
+
+    def session_valid(self, name: str, opened_at: float) -> bool:
+        """Whether a session of ``name`` opened at ``opened_at`` has not been ended since."""
+        self._fresh()
+        return opened_at > self._ends.get(name, float("-inf"))
+
+    def end_sessions(self, name: str) -> None:
+        """End ``name``'s sessions everywhere; on this server at once."""
+        at = end_sessions(self._wh, name)
+        with self._lock:
+            self._ends[name] = max(at, self._ends.get(name, at))
 
     def get(self, name: str) -> User | None:
         """The user named ``name``; an unknown name reads the table again, so a user just added can sign in at

@@ -147,13 +147,20 @@ class Clock:
         return self.now
 
 
-def healthz(port: int) -> dict | None:
-    """The cockpit's /healthz report on ``port``, or None while it does not answer."""
+HEALTH_TOKEN = "monitor-" + "h" * 40  # what the tests' cockpit processes take as auth.health_token
+PROCESS_ENV = {"COCKPIT_AUTH_HEALTH_TOKEN": HEALTH_TOKEN}  # for each cockpit process a test starts
+
+
+def healthz(port: int, token: str | None = HEALTH_TOKEN) -> dict | None:
+    """The cockpit's /healthz report on ``port`` (in full with the monitor token), or None while it does not
+    answer."""
     import json
     import urllib.request
 
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    request = urllib.request.Request(f"http://127.0.0.1:{port}/healthz", headers=headers)
     try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as r:
+        with urllib.request.urlopen(request, timeout=5) as r:
             return json.loads(r.read())
-    except OSError:
+    except OSError:  # a 503 too
         return None

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from streams.broker import free_port
-from tests.helpers import healthz, wait_until
+from tests.helpers import PROCESS_ENV, healthz, wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -71,7 +71,8 @@ def start_demo(tmp_path):
     def start(**environ: str) -> Demo:
         port = free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith("COCKPIT_")}
-        env.update(COCKPIT_WAREHOUSE_URL=f"chdb://{tmp_path}/wh", COCKPIT_COCKPIT_PORT=str(port), **environ)
+        env.update(COCKPIT_WAREHOUSE_URL=f"chdb://{tmp_path}/wh", COCKPIT_COCKPIT_PORT=str(port), **PROCESS_ENV,
+                   **environ)
         out, err = tmp_path / "demo.out", tmp_path / "demo.log"
         with out.open("w") as stdout, err.open("w") as stderr:
             proc = subprocess.Popen([sys.executable, "run_cockpit.py"], cwd=ROOT, env=env, stdout=stdout,

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from streams.broker import free_port
-from tests.helpers import healthz, wait_until
+from tests.helpers import PROCESS_ENV, healthz, wait_until
 from tests.test_demo import children
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def serve(warehouse_url: str, workers: int) -> tuple[subprocess.Popen, int]:
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("COCKPIT_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COCKPIT_")} | PROCESS_ENV
     env.update(COCKPIT_WAREHOUSE_URL=warehouse_url, COCKPIT_COCKPIT_PORT=str(port),
                COCKPIT_COCKPIT_WORKERS=str(workers))
     proc = subprocess.Popen([sys.executable, "run_cockpit.py", "serve"], cwd=ROOT, env=env, text=True,

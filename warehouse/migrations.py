@@ -293,7 +293,8 @@ def _v8(f: Features) -> list[str]:
 
 def _v9(f: Features) -> list[str]:
     """Shared sign-in state: a row per sign-out (or forced end) of a user's sessions — those opened before the
-    newest ``ended_at`` are over — and a row per failed sign-in, by the key it counts against."""
+    newest ``ended_at`` are over — and a row per sign-in attempt by the key it counts against: failures
+    (``ok`` 0) and the successes that clear a key's count (``ok`` 1)."""
     return [f"""CREATE TABLE IF NOT EXISTS session_ends (
             name String,
             ended_at Float64
@@ -302,7 +303,8 @@ def _v9(f: Features) -> list[str]:
             f"""CREATE TABLE IF NOT EXISTS signin_failures (
             ts DateTime('UTC'),
             key String,
-            at Float64
+            at Float64,
+            ok UInt8
         ) ENGINE = MergeTree()
         PARTITION BY toYYYYMMDD(ts)
         ORDER BY (key, at)

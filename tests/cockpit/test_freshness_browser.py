@@ -17,7 +17,7 @@ import pytest
 
 from streams.broker import free_port
 from tests.conftest import TEST_SECRET
-from tests.helpers import healthz, sign_in, simulated_events, store_directly, wait_until
+from tests.helpers import PROCESS_ENV, healthz, sign_in, simulated_events, store_directly, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -103,7 +103,7 @@ class Serve:
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = log
         self.proc: subprocess.Popen | None = None
-        self.env = {k: v for k, v in os.environ.items() if not k.startswith("COCKPIT_")}
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith("COCKPIT_")} | PROCESS_ENV
         self.env.update(COCKPIT_WAREHOUSE_URL=warehouse_url, COCKPIT_COCKPIT_PORT=str(self.port),
                         COCKPIT_COCKPIT_WORKERS="1", COCKPIT_COCKPIT_REFRESH_SECONDS=str(REFRESH),
                         COCKPIT_COCKPIT_STALE_WARN_SECONDS="86400", COCKPIT_COCKPIT_STALE_ALARM_SECONDS="172800",

@@ -31,6 +31,8 @@ def test_users_are_added_listed_and_given_a_kiosk_token(user_cli):
     listed = user_cli("list").stdout.splitlines()
     assert [line.split()[:2] for line in listed] == [["li.si", "duty"], ["wallpc", "wall"]]
     assert "李四" in listed[0] and "[kiosk token]" in listed[1]
+    ended = user_cli("signout", "li.si")
+    assert ended.returncode == 0 and "sessions of li.si have ended" in ended.stdout
 
 
 @pytest.mark.parametrize("args, password, message", [
@@ -38,6 +40,7 @@ def test_users_are_added_listed_and_given_a_kiosk_token(user_cli):
     (("add", "lisi", "--role", "duty", "--password-stdin"), "short", "error: a password has 10–256 characters"),
     (("passwd", "nobody", "--password-stdin"), "correct horse battery", "error: no user 'nobody'"),
     (("token", "nobody"), "", "error: no user 'nobody'"),
+    (("signout", "nobody"), "", "error: no user 'nobody'"),
 ])
 def test_bad_input_gets_one_line_and_exit_code_2(user_cli, args, password, message):
     result = user_cli(*args, password=password)

@@ -18,7 +18,7 @@ import pytest
 
 from streams.broker import free_port
 from streams.kafka_io import committed_offsets
-from tests.helpers import as_messages, healthz, publish_raw, sign_in, simulated_events, unique_topic, wait_until
+from tests.helpers import PROCESS_ENV, as_messages, healthz, publish_raw, sign_in, simulated_events, unique_topic, wait_until
 from warehouse import WarehouseError, connect
 from warehouse import queries as q
 
@@ -39,7 +39,7 @@ class Job:
 
 def start_job(tmp_path: Path, name: str, args: list[str], env: dict[str, str]) -> Job:
     """``python run_cockpit.py ARGS`` with these COCKPIT_ variables (and no others); output to a file."""
-    environ = {k: v for k, v in os.environ.items() if not k.startswith("COCKPIT_")} | env
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("COCKPIT_")} | PROCESS_ENV | env
     log = tmp_path / f"{name}.log"
     with log.open("w") as out:
         proc = subprocess.Popen([sys.executable, "run_cockpit.py", *args], cwd=ROOT, env=environ, stdout=out,
