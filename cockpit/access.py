@@ -172,6 +172,16 @@ DASH_RULES = ("", "<path:path>", "_dash-layout", "_dash-dependencies", "_dash-up
 OWN_RULES = ("/login", "/logout", "/healthz", "/api/alerts", "/api/alerts/<path:alert_id>/cap", "/assets/<path:filename>")
 
 
+def unprotectable(environ) -> str | None:
+    """Why Dash settings in ``environ`` would open a way past the guard, or None. Dash's MCP endpoint runs
+    callbacks without the checks above (any value but ``false`` turns it on)."""
+    mcp = environ.get("DASH_MCP_ENABLED")
+    if mcp is not None and mcp.lower() != "false":
+        return ("DASH_MCP_ENABLED: Dash's MCP endpoint runs callbacks past the cockpit's role checks; "
+                "unset it (or set it to false)")
+    return None
+
+
 def known_rule(rule: str, prefix: str) -> bool:
     """Whether a Flask URL rule is one the guard protects (fail closed: Dash's ``/_mcp``, hot reload or any
     endpoint added later is refused until it is listed here)."""

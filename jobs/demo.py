@@ -7,18 +7,19 @@ supervised job — a warehouse or broker outage is waited out, never a reason to
 from __future__ import annotations
 
 import logging
+import os
 import secrets
 import threading
 import time
 from contextlib import ExitStack
 from functools import partial
 
-from cockpit import users
+from cockpit import access, users
 from cockpit.runtime import load_files
 from cockpit.serve import WebServer, run_gunicorn, workers
 from cockpit.users import ROLE_NAMES, ROLES
 from config.settings import Settings
-from jobs.commands import alerts_job, heartbeat, ingest_job, migrated
+from jobs.commands import UsageError, alerts_job, heartbeat, ingest_job, migrated
 from jobs.supervisor import Supervisor
 from streams.broker import EmbeddedBroker
 from streams.city import configured_scenarios, run_simulator
@@ -27,7 +28,15 @@ from warehouse import connect
 log = logging.getLogger(__name__)
 
 
+def refuse_unprotectable() -> None:
+    """Stop the start, with one line, on Dash settings the sign-in guard cannot protect."""
+    problem = access.unprotectable(os.environ)
+    if problem:
+        raise UsageError(problem)
+
+
 def run_demo(settings: Settings) -> int:
+    refuse_unprotectable()
     scenarios = configured_scenarios(settings, time.time())
     files = load_files(settings)  # every file checked before anything starts
     supervisor = Supervisor()
@@ -76,6 +85,7 @@ def demo_users(warehouse) -> list[tuple[str, str, str]]:
 
 
 def run_serve(settings: Settings) -> int:
+    refuse_unprotectable()
     print(f"cockpit: http://{settings.cockpit.host}:{settings.cockpit.port}/wall "
           f"({workers(settings)} worker(s) × {settings.cockpit.threads} threads, gunicorn)", flush=True)
     return run_gunicorn(settings)

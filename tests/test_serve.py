@@ -70,3 +70,13 @@ def test_a_bad_file_a_screen_or_job_needs_stops_the_start_with_one_line(command,
     assert done.returncode == 2, done.stdout + done.stderr
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and str(bad) in lines[0] and says in lines[0], done.stderr
+
+
+@pytest.mark.parametrize("command", ["serve", "demo"])
+def test_dash_settings_the_guard_cannot_protect_stop_the_start_with_one_line(command, tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COCKPIT_")} | {"DASH_MCP_ENABLED": "true"}
+    env.update(COCKPIT_WAREHOUSE_URL=f"chdb://{tmp_path}/wh", COCKPIT_COCKPIT_PORT=str(free_port()))
+    done = subprocess.run([sys.executable, "run_cockpit.py", command], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "DASH_MCP_ENABLED" in done.stderr and "Traceback" not in done.stderr

@@ -109,3 +109,8 @@ def test_only_known_endpoints_pass_the_guard():
     assert access.known_rule("/login", "/c/") and not access.known_rule("/_dash-layout", "/c/")
     assert not access.known_rule("/_mcp", "/") and not access.known_rule("/_reload-hash", "/")
     assert access.relative("/c/duty", "/c/") == "/duty" and access.relative("/duty", "/") == "/duty"
+
+def test_dash_settings_that_would_open_a_way_past_the_guard():
+    assert "DASH_MCP_ENABLED" in access.unprotectable({"DASH_MCP_ENABLED": "true"})
+    assert access.unprotectable({"DASH_MCP_ENABLED": "1"}) and access.unprotectable({}) is None
+    assert access.unprotectable({"DASH_MCP_ENABLED": "False"}) is None
