@@ -256,13 +256,28 @@ def grain(state: ViewState) -> str:
 
 # --- CSV ----------------------------------------------------------------------------------------------------------
 
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# What a spreadsheet may take for the start of a formula (OWASP, CSV injection): = + - @ and their fullwidth forms
+# (Excel and WPS read ＝1+1 as =1+1), behind any run of whitespace (spaces, tab, CR, LF, the ideographic space) or
+# separators (; and , and their fullwidth forms) that the spreadsheet skips or splits the cell on.
+FORMULA_START = frozenset("=+-@＝＋－＠")
+SKIPPED_LEAD = frozenset(";,；，")
 MAX_CSV_ROWS = 100_000
 
 
+def formula_like(text: str) -> bool:
+    """Whether a spreadsheet could run ``text``: it starts with a tab or CR, or with a formula sign once leading
+    whitespace and separators are skipped."""
+    if text[:1] in ("\t", "\r"):
+        return True
+    rest = text.lstrip()
+    while rest[:1] in SKIPPED_LEAD:
+        rest = rest[1:].lstrip()
+    return rest[:1] in FORMULA_START
+
+
 def csv_cell(value) -> str:
-    """A table value as CSV text: empty for none, numbers as they are, text that a spreadsheet would take for a
-    formula (starting with = + - @, tab or carriage return) prefixed with an apostrophe."""
+    """A table value as CSV text: empty for none, numbers as they are, text that a spreadsheet could take for a
+    formula (:func:`formula_like`) prefixed with an apostrophe."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
     if isinstance(value, bool):
@@ -270,7 +285,7 @@ def csv_cell(value) -> str:
     if isinstance(value, (int, float)):
         return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
     text = str(value)
-    return "'" + text if text.startswith(FORMULA_START) else text
+    return "'" + text if formula_like(text) else text
 
 
 def to_csv(columns: list[dict], rows: list[dict]) -> bytes:

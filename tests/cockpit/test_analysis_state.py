@@ -245,6 +245,10 @@ def test_csv_holds_exactly_the_columns_and_rows_shown_with_a_bom():
     ("=HYPERLINK(\"http://x\",\"点我\")", "'=HYPERLINK(\"http://x\",\"点我\")"),
     ("+1+1", "'+1+1"), ("-2+3", "'-2+3"), ("@SUM(A1)", "'@SUM(A1)"), ("\tcmd", "'\tcmd"), ("\r=1", "'\r=1"),
     ("普通 = 文本", "普通 = 文本"), ("", ""), ("'已转义", "'已转义"),
+    # a formula behind leading spaces, fullwidth signs (Excel and WPS take ＝ for =), a separator or a line end
+    (" =1+1", "' =1+1"), ("\u3000\u00a0=1", "'\u3000\u00a0=1"), ("\n@x", "'\n@x"), ("＝SUM(A1)", "'＝SUM(A1)"),
+    ("＋1", "'＋1"), ("－1", "'－1"), ("＠x", "'＠x"), (";=1", "';=1"), ("  ,+1", "'  ,+1"), ("；＝1", "'；＝1"),
+    ("\t", "'\t"), ("\r", "'\r"), ("a;=1", "a;=1"), (" 普通", " 普通"), ("；文本", "；文本"),
 ])
 def test_csv_text_that_a_spreadsheet_would_run_is_prefixed(text, cell):
     assert st.csv_cell(text) == cell
