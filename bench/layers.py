@@ -47,12 +47,12 @@ def build(wh, settings, now: float, box) -> dict[str, object]:
     values = districts.metric_values("open_orders", data.states, data.incidents, data.ecology)
     breaks, colors = districts.metric_scale("open_orders", values)
     anchors = districts.city_anchors(s.city.adcode)
-    orders, incidents = map_view.load_events(wh, now, s.map.event_hours, box, ZOOM)
+    events = map_view.load_events(wh, now, s.map.event_hours, box, ZOOM)
     water, ecology = map_view.load_stations_latest(wh, now)
     cells = map_view.load_grid(wh, now, s.map.event_hours, box, grid.resolution_for_zoom(ZOOM))
     return {
         "districts": [districts.hideout(values, breaks, None, colors), districts.labels(anchors, values, "件")],
-        "events": points.event_features(orders, incidents, s.city.timezone),
+        "events": points.event_features(events.orders, events.incidents, s.city.timezone),
         "stations": stations.station_features(load_files(s).stations, water, ecology,
                                               now, timezone=s.city.timezone),
         "grid": [grid.hex_features(cells), grid.grid_hideout(grid.grid_breaks(cells["n"]))],

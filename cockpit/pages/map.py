@@ -65,6 +65,8 @@ def layout(metric: str = "open_orders", district: str = "", **_query) -> html.Di
                                    options=[{"label": "工单数", "value": "n"}, {"label": "超期在办占比", "value": "rate"}]),
                 ]),
                 html.Div(className="panel", children=[html.Div("图例", className="panel-title"),
+                                                      html.Div(id="map-events-note", className="legend-note",
+                                                               role="status"),
                                                       html.Div(id="map-legends", className="legends")]),
             ]),
         ]),
@@ -76,17 +78,11 @@ def layout(metric: str = "open_orders", district: str = "", **_query) -> html.Di
     ])
 
 
-def _fallback_box() -> tuple[float, float, float, float]:
-    (south, west), (north, east) = dmap.bounds(dmap.city_boundaries(current().settings.city.adcode))
-    return west, south, east, north
-
-
-def _zoom(zoom) -> float:
-    """The map's zoom as the browser sends it, or the city's (it is client input)."""
-    try:
-        return min(18.0, max(3.0, float(zoom)))
-    except (TypeError, ValueError):
-        return 9.0
+def _box(bounds):
+    """The viewport the browser reports (client input: the city's region when it is not a box) cut to the
+    city's region; None when it lies outside."""
+    region = map_view.region_box(current().settings.city.adcode)
+    return map_view.clamp_box(points.viewport_box(bounds, region), region)
 
 
 @callback(Output("map-districts", "hideout"), Output("map-labels", "data"), Output("map-districts-legend", "data"),
@@ -109,14 +105,13 @@ def refresh_districts(_n, metric, selected):
             as_of(now, s.city.timezone))
 
 
-@callback(Output("map-events", "data"), Input("map-tick", "n_intervals"), Input("map-map", "bounds"),
-          Input("map-map", "zoom"))
+@callback(Output("map-events", "data"), Output("map-events-note", "children"), Input("map-tick", "n_intervals"),
+          Input("map-map", "bounds"), Input("map-map", "zoom"))
 def refresh_events(_n, bounds, zoom):
     rt = current()
     s = rt.settings
-    box = points.viewport_box(bounds, _fallback_box())
-    orders, incidents = map_view.load_events(rt.warehouse, time.time(), s.map.event_hours, box, _zoom(zoom))
-    return points.event_features(orders, incidents, s.city.timezone)
+    events = map_view.load_events(rt.warehouse, time.time(), s.map.event_hours, _box(bounds), map_view.zoom_of(zoom))
+    return points.event_features(events.orders, events.incidents, s.city.timezone), map_view.events_note(events)
 
 
 @callback(Output("map-stations", "data"), Input("map-tick", "n_intervals"))
@@ -139,8 +134,8 @@ def refresh_grid(_n, bounds, zoom, shown, value):
     s = rt.settings
     value = "rate" if value == "rate" else "n"
     shown = set(shown or [])
-    box = points.viewport_box(bounds, _fallback_box())
-    resolution = s.map.grid_resolution or grid.resolution_for_zoom(_zoom(zoom))
+    box = _box(bounds)
+    resolution = s.map.grid_resolution or grid.resolution_for_zoom(map_view.zoom_of(zoom))
     out, legend = [], {}
     for layer, res, heat in (("grid", resolution, False), ("heat", min(resolution + 1, 10), True)):
         if LAYERS[layer] not in shown:
@@ -193,7 +188,7 @@ def show_info(selected, _clicks, event, zoom):
     if ctx.triggered_id == "map-events" and event:
         props, (lon, lat) = event.get("properties") or {}, (event.get("geometry") or {}).get("coordinates", [0, 0])
         if props.get("n", 1) > 1:
-            return no_update, {"center": [lat, lon], "zoom": _zoom(zoom) + 2, "transition": "flyTo"}
+            return no_update, {"center": [lat, lon], "zoom": map_view.zoom_of(zoom) + 2, "transition": "flyTo"}
         kind, event_id = props.get("kind"), props.get("id")
         if kind not in points.KINDS or not isinstance(event_id, str) or len(event_id) > 64:  # client input
             return no_update, no_update
