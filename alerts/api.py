@@ -1,11 +1,13 @@
 """The one way people change alerts (the duty screen calls it): check the action against the alert's state,
-append it to the audit log, write the new snapshot. An invalid action raises and changes nothing."""
+append it to the audit log, write the new snapshot. An invalid action raises and changes nothing. What people
+typed (note, department, person) is made plain text here, where it enters (``alerts.text``)."""
 from __future__ import annotations
 
 import time
 
 from alerts import store
 from alerts.lifecycle import Action, InvalidTransition, apply
+from alerts.text import plain_text
 from warehouse import Warehouse
 
 MANUAL = ("acknowledge", "assign", "escalate", "note", "resolve", "close")
@@ -15,10 +17,13 @@ LIMITS = {"actor": 64, "note": 2000, "department": 128, "person": 64}
 def act(wh: Warehouse, alert_id: str, action: str, actor: str, *, note: str = "", department: str = "",
         person: str = "", now: float | None = None) -> dict:
     """Take ``action`` on an alert as ``actor``; returns the new snapshot. InvalidTransition (a ValueError) when
-    the input or the alert's state does not allow it."""
+    the input or the alert's state does not allow it. Control and format characters are dropped from the note
+    (its line breaks kept), the department and the person before they are checked and stored."""
     if action not in MANUAL:
         raise InvalidTransition(f"{action!r} is not an action people take; one of {', '.join(MANUAL)}")
-    fields = {"note": note.strip(), "department": department.strip(), "person": person.strip()}
+    fields = {"note": plain_text(note, newlines=True).strip(),
+              "department": plain_text(department, newlines=False).strip(),
+              "person": plain_text(person, newlines=False).strip()}
     actor = actor.strip()
     if not actor:
         raise InvalidTransition("who takes the action must be named")
