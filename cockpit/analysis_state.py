@@ -4,13 +4,15 @@
 ``/district/440106?…&res=8&cell=8841aa5c07fffff``:
 
 - ``from``, ``to``: a local date (midnight) or date and time (``2026-11-23T08:00``) in the city's time zone; the
-  period is [from, to), at most :data:`MAX_DAYS` long, cut at now. Default: the last 7 days, today included.
+  period is [from, to), at most :data:`MAX_DAYS` long, cut at now, starting at most :data:`MAX_AGE_DAYS` days
+  before today (the decoder stores nothing older). Default: the last 7 days, today included.
 - ``source``: ``hotline`` (12345 work orders, the default) or ``emergency`` (incidents).
 - ``category``: a hotline category or an incident type; ``status``: a status of the source, or ``open`` / ``done``.
 - ``compare=1``: also the previous period of equal length.
 - district page only: ``res`` (H3 resolution of the grid, 7–9) and ``cell`` (an H3 cell to drill into).
 
-A bad parameter never raises: it is replaced by its default and named in a Chinese message for the page.
+A bad parameter never raises: it is replaced by its default and named in a Chinese message for the page; a query
+string over :data:`MAX_QUERY_CHARS` is not read at all.
 """
 from __future__ import annotations
 
@@ -30,6 +32,8 @@ from streams.contract import EMERGENCY_STATUS_ZH, EMERGENCY_TYPE_ZH, HOTLINE_CAT
 from warehouse.analysis_queries import SOURCES, Filters, Period
 
 MAX_DAYS = 31
+MAX_AGE_DAYS = 400  # streams.decode's max_past_days: the warehouse holds nothing older
+MAX_QUERY_CHARS = 2000
 DEFAULT_DAYS = 7
 HOURLY_UP_TO = 3 * 86400  # periods up to 3 days are drawn by the hour, longer ones by the day
 RESOLUTIONS = (7, 8, 9)
@@ -88,8 +92,9 @@ def parse_time(text: str, tz: str) -> dt.datetime | None:
 
 
 def format_time(moment: dt.datetime) -> str:
-    """The URL form of a local time: the date alone at midnight."""
-    return moment.strftime("%Y-%m-%d") if moment.time() == dt.time(0) else moment.strftime("%Y-%m-%dT%H:%M")
+    """The URL form of a local time: the date alone at midnight (four-digit years, which strftime's %Y is not)."""
+    day = moment.date().isoformat()
+    return day if moment.time() == dt.time(0) else f"{day}T{moment:%H:%M}"
 
 
 def _single(query: Mapping[str, str | list[str]], errors: list[str], allowed: Iterable[str]) -> dict[str, str]:
@@ -122,9 +127,18 @@ def _range(values: dict[str, str], now: float, tz: str, errors: list[str]) -> tu
         errors.append(f"时间范围最长 {MAX_DAYS} 天，所选为 {(end - start) / dt.timedelta(days=1):.0f} 天，已改用默认时段")
     elif start.timestamp() >= now:
         errors.append(f"开始时间（{format_time(start)}）晚于当前时间，已改用默认时段")
+    elif start < (earliest := earliest_day(now, tz)):
+        errors.append(f"开始时间（{format_time(start)}）早于可查询的最早日期（{format_time(earliest)}，"
+                      f"数据保留 {MAX_AGE_DAYS} 天），已改用默认时段")
     else:
         return start, end
     return default_start, default_end
+
+
+def earliest_day(now: float, tz: str) -> dt.datetime:
+    """The first local midnight a period may start at: :data:`MAX_AGE_DAYS` days before today."""
+    today = dt.datetime.fromtimestamp(now, ZoneInfo(tz)).date()
+    return _midnight(today - dt.timedelta(days=MAX_AGE_DAYS), tz)
 
 
 def _choice(values: dict[str, str], key: str, options: Mapping[str, str], label: str, errors: list[str]) -> str:
@@ -188,8 +202,13 @@ def _cell(text: str, errors: list[str]) -> str:
 
 
 def parse_search(search: str | None, **kwargs) -> tuple[ViewState, list[str]]:
-    """:func:`parse` of a location's ``search`` (``?a=1&b=2``), as dcc.Location holds it."""
-    return parse(parse_qs((search or "").lstrip("?"), keep_blank_values=True), **kwargs)
+    """:func:`parse` of a location's ``search`` (``?a=1&b=2``), as dcc.Location holds it; the default state when
+    it is longer than :data:`MAX_QUERY_CHARS`."""
+    query = (search or "").lstrip("?")
+    if len(query) > MAX_QUERY_CHARS:
+        state, errors = parse({}, **kwargs)
+        return state, [f"地址参数过长（{len(query):,} 个字符，最多 {MAX_QUERY_CHARS:,} 个），已改用默认视图", *errors]
+    return parse(parse_qs(query, keep_blank_values=True), **kwargs)
 
 
 def to_query(state: ViewState) -> str:

@@ -173,6 +173,31 @@ def test_several_bad_parameters_give_one_message_each_and_never_raise():
     assert len(errors) == 7 and state == st.ViewState(DEFAULT.start, DEFAULT.end, district="440106")
 
 
+@pytest.mark.parametrize("query, shown", [
+    ({"from": "1900-01-01", "to": "1900-01-08"}, "1900-01-01"),  # before 1970: no UInt32 epoch for the warehouse
+    ({"from": "0001-01-01", "to": "0001-01-02"}, "0001-01-01"),
+    ({"from": "2025-01-01", "to": "2025-01-08"}, "2025-01-01"),  # older than anything stored
+])
+def test_a_period_older_than_the_warehouse_keeps_is_refused_with_the_earliest_day(query, shown):
+    state, errors = parse(query)
+    assert state == DEFAULT
+    assert errors == [f"开始时间（{shown}）早于可查询的最早日期（2025-10-20，数据保留 {st.MAX_AGE_DAYS} 天），"
+                      + RANGE_RESET]
+    assert st.MAX_AGE_DAYS == 400
+
+
+def test_the_oldest_day_kept_is_accepted():
+    state, errors = parse({"from": "2025-10-20", "to": "2025-10-27"})
+    assert errors == [] and state.start == local(2025, 10, 20)
+
+
+def test_an_overlong_query_string_is_not_read_at_all():
+    search = "?" + "&".join(f"k{i}=1" for i in range(2000))
+    state, errors = st.parse_search(search, now=NOW, tz=TZ, districts=NAMES)
+    assert state == DEFAULT
+    assert errors == [f"地址参数过长（{len(search) - 1:,} 个字符，最多 {st.MAX_QUERY_CHARS:,} 个），已改用默认视图"]
+
+
 # --- the warehouse's filters and period -----------------------------------------------------------------------------
 
 @pytest.mark.parametrize("source, status, statuses", [
