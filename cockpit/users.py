@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from alerts.text import plain_text
 from warehouse import Warehouse
 
 ROLES = ("wall", "duty", "leader", "analyst", "admin")
@@ -56,6 +57,11 @@ def check_name(name: str) -> str:
         raise UserError(f"user name {name!r}: 2–32 characters, lower-case letters, digits and . _ -, "
                         f"starting with a letter")
     return name
+
+
+def shown_name(display_name: str) -> str:
+    """A display name as screens show it: plain text (no control or bidi characters), one line, ≤ 64 characters."""
+    return plain_text(display_name or "", newlines=False).strip()[:64]
 
 
 def check_role(role: str) -> str:
@@ -106,7 +112,7 @@ def add(wh: Warehouse, name: str, role: str, password: str, display_name: str = 
     check_name(name)
     if name in load(wh):
         raise UserError(f"user {name!r} exists")
-    return save(wh, User(name, check_role(role), display_name.strip()[:64],
+    return save(wh, User(name, check_role(role), shown_name(display_name),
                          generate_password_hash(check_password(password))))
 
 
@@ -118,7 +124,8 @@ def set_password(wh: Warehouse, name: str, password: str) -> User:
 def put(wh: Warehouse, name: str, role: str, password: str, display_name: str = "") -> User:
     """Create the user or reset its role and password (the demo's users)."""
     check_name(name)
-    return save(wh, User(name, check_role(role), display_name, generate_password_hash(check_password(password))))
+    return save(wh, User(name, check_role(role), shown_name(display_name),
+                         generate_password_hash(check_password(password))))
 
 
 def issue_token(wh: Warehouse, name: str) -> str:

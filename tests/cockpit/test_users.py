@@ -49,3 +49,10 @@ def test_kiosk_tokens_are_stored_hashed_and_replaced(warehouse):
     assert directory.by_token(first) is None and directory.by_token(second).name == "wallpc"
     users.set_disabled(warehouse, "wallpc")
     assert directory.by_token(second) is None
+
+
+def test_display_names_are_stored_as_plain_text(warehouse):
+    users.add(warehouse, "li.si", "duty", "correct horse battery", display_name="  李\u202e四\x00\u200b\n值班 ")
+    users.put(warehouse, "wang.wu", "leader", "correct horse battery", display_name="王\u2066五\x1b[31m")
+    stored = users.load(warehouse)
+    assert stored["li.si"].display_name == "李四 值班" and stored["wang.wu"].display_name == "王五[31m"
