@@ -164,3 +164,23 @@ def healthz(port: int, token: str | None = HEALTH_TOKEN) -> dict | None:
             return json.loads(r.read())
     except OSError:  # a 503 too
         return None
+
+
+def raise_incident_alert(warehouse, incident_id: str = "INC-7", text: str = "河涌漫堤") -> str:
+    """One open red alert (a 特别重大 flood in 天河, reported 10 minutes ago) on ``warehouse``; its alert id."""
+    from alerts import store
+    from alerts.engine import evaluate
+    from alerts.rules import parse_rule
+    from config.settings import load
+    from streams.ingest import make_decoder
+
+    ts = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(time.time() - 600))
+    event = {"event_id": f"{incident_id}.1", "schema": "emergency.v1", "ts": ts, "incident_id": incident_id,
+             "type": "flood", "level": "I", "status": "reported", "district_code": "440106", "description": text,
+             "location": {"lon": 113.3245, "lat": 23.1375}}
+    assert store_events(warehouse, make_decoder(load(environ={})), [event]) == 1
+    rule = parse_rule({"id": "major-red", "name": "特别重大突发事件", "kind": "incident", "severity": "red",
+                       "levels": ["I"]})
+    assert evaluate(warehouse, [rule], time.time(), escalate_after_minutes=60).opened == 1
+    snapshots = store.current(warehouse)
+    return snapshots.set_index("subject_id").loc[incident_id, "alert_id"]

@@ -8,13 +8,9 @@ import pytest
 
 from alerts import store
 from alerts.api import act
-from alerts.engine import evaluate
 from alerts.lifecycle import InvalidTransition
-from alerts.rules import parse_rule
 from alerts.text import plain_text
-from config.settings import load
-from streams.direct import store_events
-from streams.ingest import make_decoder
+from tests.helpers import raise_incident_alert
 
 CASES = [  # (typed, newlines, kept)
     ("现场已排水", True, "现场已排水"),
@@ -62,16 +58,7 @@ def test_the_result_is_stable():
 
 @pytest.fixture
 def alert_id(warehouse):
-    """One open alert (a 特别重大 incident in 天河) on this test's warehouse."""
-    ts = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(time.time() - 600))
-    event = {"event_id": "INC-7.1", "schema": "emergency.v1", "ts": ts, "incident_id": "INC-7", "type": "flood",
-             "level": "I", "status": "reported", "district_code": "440106", "description": "河涌漫堤",
-             "location": {"lon": 113.3245, "lat": 23.1375}}
-    assert store_events(warehouse, make_decoder(load(environ={})), [event]) == 1
-    rule = parse_rule({"id": "major-red", "name": "特别重大突发事件", "kind": "incident", "severity": "red",
-                       "levels": ["I"]})
-    assert evaluate(warehouse, [rule], time.time(), escalate_after_minutes=60).opened == 1
-    return store.current(warehouse)["alert_id"].tolist()[0]
+    return raise_incident_alert(warehouse)
 
 
 def test_a_note_with_spoofing_characters_is_stored_clean_with_its_line_breaks(warehouse, alert_id):
