@@ -8,6 +8,7 @@ import threading
 from gunicorn.app.base import BaseApplication
 from waitress.server import create_server
 
+from cockpit import headers
 from cockpit.app import create_app
 from cockpit.runtime import Files, load_files
 from config.settings import Settings
@@ -24,12 +25,14 @@ class WebServer:
     def __init__(self, settings: Settings, warehouse: Warehouse, files: Files | None = None):
         self.app = create_app(settings, warehouse, files)
         c = settings.cockpit
+        # waitress reads a whole body before the app sees it (up to 1 GiB by default): refused at the cap instead
         self._server = create_server(self.app.server, host=c.host, port=c.port, threads=c.threads,
-                                     ident="cockpit", clear_untrusted_proxy_headers=True)
+                                     ident="cockpit", clear_untrusted_proxy_headers=True,
+                                     max_request_body_size=headers.MAX_BODY)
         self.url = f"http://{c.host}:{self._server.effective_port}"
         self._thread = threading.Thread(target=self._server.run, name="web", daemon=True)
 
-    def start(self) -> "WebServer":
+    def start(self) -> WebServer:
         self._thread.start()
         log.info("cockpit serving on %s", self.url)
         return self
