@@ -127,8 +127,8 @@ def load_events(wh: Warehouse, now: float, hours: float, box: mq.Box | None, zoo
         return Events(pd.DataFrame(), pd.DataFrame(), outside=True)
     n, cell = int(now), event_cell(box, zoom)
     since = int(now - hours * 3600)
-    orders, fo = coarsen(q.run(wh, mq.order_clusters(since, n, box, cell)))
-    incidents, fi = coarsen(q.run(wh, mq.incident_clusters(since, n, box, cell)))
+    orders, fo = coarsen(q.run(wh, mq.order_clusters(since, n, box, cell)), MAX_POINTS)
+    incidents, fi = coarsen(q.run(wh, mq.incident_clusters(since, n, box, cell)), MAX_POINTS)
     return Events(orders, incidents, merged=max(fo, fi))
 
 
