@@ -27,7 +27,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from cockpit import limits  # noqa: E402
 from cockpit.serve import WebServer  # noqa: E402
 from config.settings import load  # noqa: E402
 from layers.points import cell_size, event_features  # noqa: E402
@@ -58,8 +57,8 @@ def unbounded_payload(wh, settings, now: float) -> int:
 def under_load(settings, wh, parallel: int, limited: bool) -> tuple[list[int], list[int], float, float]:
     """(status codes, sizes of the 200s, /healthz quiet s, /healthz under the load s)."""
     web = WebServer(settings.replace(**{"cockpit.port": free_port()}), wh)
-    if limited and "cockpit_limits" not in web.app.server.extensions:
-        limits.register(web.app.server)
+    if not limited:  # the baseline: as before the limiter, any number of heavy callbacks per user
+        web.app.server.extensions["cockpit_limits"].limit = 10**6
     web.start()
     try:
         client = signed_in_client(web.app.server, wh, "wall", name=f"bench{secrets.token_hex(3)}")

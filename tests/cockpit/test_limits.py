@@ -22,8 +22,8 @@ EVENTS = "..map-events.data...map-events-note.children.."
 
 
 def wired(server) -> limits.InFlight:
-    """The app's limiter; registered here until create_app does it (then this only finds it)."""
-    return server.extensions.get("cockpit_limits") or limits.register(server)
+    """The limiter create_app registered on the app."""
+    return server.extensions["cockpit_limits"]
 
 
 # --- the counter ---------------------------------------------------------------------------------------------------
