@@ -7,7 +7,7 @@ from pathlib import Path
 import dash
 from dash import Dash, dcc, html
 
-from cockpit import alerts_feed, errors, health, limits, runtime, signin
+from cockpit import alerts_feed, errors, headers, health, limits, runtime, signin
 from cockpit.users import Directory
 from config.settings import Settings
 from warehouse import Warehouse
@@ -26,6 +26,7 @@ def create_app(settings: Settings, warehouse: Warehouse, files: runtime.Files | 
     app.layout = html.Div([dcc.Store(id=errors.FAULT_STORE), dash.page_container])
     signin.register(app, settings, Directory(warehouse), warehouse)
     limits.register(app.server)  # after the guard: it counts the user the guard found
+    headers.register(app, settings.cockpit.tile_url)
     errors.register(app.server)
     health.register(app.server)
     alerts_feed.register(app.server)

@@ -1,10 +1,12 @@
-"""At most :data:`MAX_IN_FLIGHT` heavy callbacks in flight per user in this server process.
+"""At most :data:`MAX_IN_FLIGHT` heavy callbacks in flight per signed-in browser (a user's session) in this
+server process.
 
 A heavy callback is one that queries the warehouse for a screen (the map's layers, the analyst pages' refresh and
 export, the brief): one user firing twenty of them at once would hold the worker's threads and the warehouse while
 everyone else, ``/healthz`` included, waits. A request over the limit is answered at once with 429 and a
 ``Retry-After`` (never queued: a waiting request would hold a thread just the same); the screen draws it on its
-next refresh. Counted per process, in memory: a user's in-flight requests end with the request, so nothing needs
+next refresh. Counted per session, not per user name: the wall PCs of a command centre share one kiosk user, each
+with its own session. Counted per process, in memory: in-flight requests end with the request, so nothing needs
 sharing between workers (with several workers the bound is per worker).
 """
 from __future__ import annotations
@@ -13,16 +15,16 @@ import logging
 import threading
 from collections.abc import Callable
 
-from flask import Flask, g, jsonify, request
+from flask import Flask, g, jsonify, request, session
 
 from cockpit.access import output_ids
 from cockpit.signin import current_user
 
 log = logging.getLogger(__name__)
 
-# The /map screen's refresh sends its four data callbacks (districts, events, stations, grid) together each tick:
-# a lower limit would refuse a user's own screen.
-MAX_IN_FLIGHT = 4
+# A browser keeps at most 6 connections to one server (HTTP/1.1), so an honest page — /map's four data callbacks
+# each tick, plus what a page it just left still has in flight — is never refused; a script is.
+MAX_IN_FLIGHT = 6
 RETRY_AFTER_S = 1
 # Output ids of the callbacks that query the warehouse (a prefix matches the id and longer ones).
 HEAVY = ("map-districts", "map-events", "map-stations", "map-grid", "analysis-errors", "analysis-download",
@@ -60,6 +62,10 @@ class InFlight:
         with self._lock:
             return self._counts.get(key, 0)
 
+    def total(self) -> int:
+        with self._lock:
+            return sum(self._counts.values())
+
 
 def heavy_outputs(prefixes: tuple[str, ...]) -> Callable[[dict], bool]:
     """A test of a callback request body: whether any of its output ids starts with one of ``prefixes``."""
@@ -72,7 +78,7 @@ def heavy_outputs(prefixes: tuple[str, ...]) -> Callable[[dict], bool]:
 def register(server: Flask, heavy: Callable[[dict], bool] | tuple[str, ...] = HEAVY,
              limit: int = MAX_IN_FLIGHT) -> InFlight:
     """Limit ``server``'s heavy callbacks (``heavy``: a test of the request body, or output-id prefixes) to
-    ``limit`` in flight per signed-in user. Register after the sign-in guard, whose ``before_request`` sets the
+    ``limit`` in flight per signed-in browser (session). Register after the sign-in guard, whose ``before_request`` sets the
     user (and refuses requests without one before this runs). Returns the counter (for tests and figures)."""
     slots = InFlight(limit)
     is_heavy = heavy if callable(heavy) else heavy_outputs(tuple(heavy))
@@ -86,14 +92,15 @@ def register(server: Flask, heavy: Callable[[dict], bool] | tuple[str, ...] = HE
         body = request.get_json(silent=True)
         if user is None or not isinstance(body, dict) or not is_heavy(body):
             return None
-        if not slots.acquire(user.name):
+        key = f"{user.name}@{session.get('t', '')}"  # this browser's session
+        if not slots.acquire(key):
             log.warning("refused a heavy callback: too many in flight",
-                        extra={"fields": {"user": user.name, "in_flight": slots.count(user.name),
+                        extra={"fields": {"user": user.name, "in_flight": slots.count(key),
                                           "output": str(body.get("output"))[:80]}})
             reply = jsonify(error=BUSY)
             reply.status_code, reply.headers["Retry-After"] = 429, str(RETRY_AFTER_S)
             return reply
-        g.heavy_slot = user.name
+        g.heavy_slot = key
         return None
 
     @server.teardown_request
