@@ -27,7 +27,9 @@ class WebServer:
         c = settings.cockpit
         # waitress reads a whole body before the app sees it (up to 1 GiB by default): refused at the cap instead
         self._server = create_server(self.app.server, host=c.host, port=c.port, threads=c.threads,
-                                     ident="cockpit", clear_untrusted_proxy_headers=True,
+                                     ident="cockpit",
+                                     # behind auth.trusted_proxies the guard reads X-Forwarded-For itself
+                                     clear_untrusted_proxy_headers=not settings.auth.trusted_proxies,
                                      max_request_body_size=headers.MAX_BODY)
         self.url = f"http://{c.host}:{self._server.effective_port}"
         self._thread = threading.Thread(target=self._server.run, name="web", daemon=True)

@@ -223,3 +223,28 @@ def test_public_healthz_during_an_outage_names_no_host(private_clickhouse, setti
         assert str(private_clickhouse.port) not in reply.get_data(as_text=True)
     finally:
         private_clickhouse.start()
+
+
+def test_the_in_process_server_passes_the_forwarded_address_only_behind_trusted_proxies(warehouse, settings_for):
+    import requests
+
+    from cockpit.serve import WebServer
+    from streams.broker import free_port
+
+    users.put(warehouse, "he", "duty", "correct horse battery")
+    web = WebServer(settings_for(**{"cockpit.port": free_port(), "auth.login_attempts": 2,
+                                    "auth.trusted_proxies": "127.0.0.1"}), warehouse).start()
+
+    def attempt(forwarded: str, password: str = "nope nope nope") -> int:
+        s = requests.Session()
+        token = re.search(r'name="csrf_token" value="([^"]+)"', s.get(f"{web.url}/login", timeout=10).text).group(1)
+        return s.post(f"{web.url}/login", data={"username": f"u{time.time_ns()}" if password.startswith("nope")
+                                                else "he", "password": password, "csrf_token": token},
+                      headers={"X-Forwarded-For": forwarded}, allow_redirects=False, timeout=30).status_code
+    try:
+        for _ in range(3):
+            attempt("198.51.100.5")
+        assert attempt("198.51.100.5") == 429
+        assert attempt("198.51.100.6", "correct horse battery") == 302  # another client behind the proxy
+    finally:
+        web.stop()
