@@ -60,11 +60,11 @@ def test_wall_shows_the_map_legend_and_the_warehouse_numbers(wall, warehouse, ch
     users.put(warehouse, "wallpc", "wall", secrets.token_urlsafe(12))
     page.goto(f"{server.url}/wall?kiosk={users.issue_token(warehouse, 'wallpc')}")  # as a wall PC signs in
     assert page.url == server.url + "/wall"  # the token has left the address bar
-    page.wait_for_function("/^[0-9]/.test((document.querySelector('#wall-kpi-received-value') || {}).textContent)",
+    page.wait_for_function("() => /^[0-9]/.test((document.querySelector('#wall-kpi-received-value') || {}).textContent)",
                            timeout=30000)
 
     assert page.locator(".leaflet-container").count() == 1
-    page.wait_for_function("document.querySelectorAll('.leaflet-overlay-pane path.leaflet-interactive').length === 11", timeout=15000)
+    page.wait_for_function("() => document.querySelectorAll('.leaflet-overlay-pane path.leaflet-interactive').length === 11", timeout=15000)
     labels = page.locator(".district-label-name").all_text_contents()
     assert sorted(labels) == sorted(["荔湾区", "越秀区", "海珠区", "天河区", "白云区", "黄埔区", "番禺区", "花都区",
                                      "南沙区", "从化区", "增城区"])

@@ -354,7 +354,7 @@ def test_browser_draws_water_circles_ecology_squares_and_text_tooltips(stub_map,
     assert tooltip.locator("div > div").all_text_contents() == river["properties"]["lines"]
     assert tooltip.locator("img").count() == 0 and page.evaluate("document.body.dataset.pwned") is None
     page.locator(".station-square").hover()
-    page.wait_for_function("document.querySelector('.leaflet-tooltip').textContent.includes('AQI 156 中度污染')",
+    page.wait_for_function("() => document.querySelector('.leaflet-tooltip').textContent.includes('AQI 156 中度污染')",
                            timeout=5000)
     assert errors == []
     page.close()
