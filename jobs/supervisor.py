@@ -104,7 +104,7 @@ class Supervisor:
                     return
                 self.board.restarted(name)
 
-    def wait(self, grace: float = 20.0) -> int:
+    def wait(self, grace: float = 35.0) -> int:  # > a producer's delivery timeout (streams.kafka_io, 30 s)
         """Block until stopped; give the jobs ``grace`` seconds together to finish (a flush, a commit, the
         alert cycle under way). 0 when all stopped in time and none failed for good, else 1."""
         while not self.stop.wait(0.5):
