@@ -5,7 +5,6 @@ import pytest
 from playwright.sync_api import expect
 
 from alerts import store
-from cockpit import headers
 from cockpit.serve import WebServer
 from streams.broker import free_port
 from tests.helpers import raise_incident_alert, sign_in
@@ -22,9 +21,8 @@ LEFT_EDGES = """td => { const text = td.firstChild, range = document.createRange
 @pytest.fixture
 def cockpit(warehouse, settings_for):
     settings = settings_for(**{"cockpit.port": free_port(), "cockpit.refresh_seconds": 2.0})
-    server = WebServer(settings, warehouse)
-    headers.register(server.app, settings.cockpit.tile_url)  # until create_app does it (then this changes nothing)
-    yield server.start()
+    server = WebServer(settings, warehouse).start()
+    yield server
     server.stop()
 
 

@@ -27,13 +27,6 @@ PAGES = ("/wall", "/map", "/duty", "/brief", "/analysis", "/district/440106")
 DATA = ("/_dash-layout", "/_dash-dependencies", "/api/alerts", "/healthz")
 
 
-def cockpit_app(settings, warehouse):
-    """The app with its headers; registered here until create_app does it (then the call changes nothing)."""
-    app = create_app(settings, warehouse)
-    headers.register(app, settings.cockpit.tile_url)
-    return app
-
-
 def directives(response) -> dict[str, list[str]]:
     policy = response.headers.get("Content-Security-Policy")
     assert policy, f"no Content-Security-Policy on {response.request.path}"
@@ -59,7 +52,7 @@ def note_call(app, alert_id: str, note: str, size: int = 0) -> bytes:
 
 @pytest.fixture
 def app(warehouse, settings_for):
-    return cockpit_app(settings_for(), warehouse)
+    return create_app(settings_for(), warehouse)
 
 
 def test_every_answer_carries_the_policy_and_it_admits_only_the_pages_own_scripts(app, warehouse):
@@ -88,7 +81,7 @@ def test_the_sign_in_page_runs_no_inline_script(app):
 
 
 def test_the_tile_servers_origin_may_serve_images(warehouse, settings_for):
-    app = cockpit_app(settings_for(**{"cockpit.tile_url": "https://{s}.tiles.example.cn:8443/gz/{z}/{x}/{y}.png"}),
+    app = create_app(settings_for(**{"cockpit.tile_url": "https://{s}.tiles.example.cn:8443/gz/{z}/{x}/{y}.png"}),
                       warehouse)
     reply = signed_in_client(app.server, warehouse, "admin").get("/map")
     assert directives(reply)["img-src"] == ["'self'", "data:", "https://*.tiles.example.cn:8443"]
@@ -145,7 +138,7 @@ def test_a_body_over_4_mb_is_refused_with_413_and_not_acted_on(app, warehouse):
     assert store.actions(warehouse, alert_id)["note"].tolist()[-1] == "三兆以内照常处理"
 
 
-def test_registering_twice_adds_nothing(app):
+def test_registering_again_adds_nothing(app):  # create_app has registered them
     before = len(app.server.after_request_funcs[None])
     headers.register(app, "")
     assert len(app.server.after_request_funcs[None]) == before
@@ -154,7 +147,6 @@ def test_registering_twice_adds_nothing(app):
 @pytest.fixture
 def web(warehouse, settings_for):
     server = WebServer(settings_for(**{"cockpit.port": free_port()}), warehouse)
-    headers.register(server.app, "")
     yield server.start()
     server.stop()
 

@@ -13,7 +13,6 @@ from playwright.sync_api import expect
 
 from alerts.engine import evaluate
 from alerts.rules import load_rules
-from cockpit import headers
 from cockpit.serve import WebServer
 from config.settings import ROOT
 from streams.broker import free_port
@@ -75,9 +74,7 @@ def cockpit(warehouse, settings_for, tile_server):
                                "cockpit.tile_attribution": "测试瓦片"})
     evaluate(warehouse, load_rules(ROOT / settings.alerts.rules), time.time(), escalate_after_minutes=10)
     raise_incident_alert(warehouse)  # one alert for /duty at least
-    server = WebServer(settings, warehouse)
-    headers.register(server.app, settings.cockpit.tile_url)  # until create_app does it (then this changes nothing)
-    server.start()
+    server = WebServer(settings, warehouse).start()
     yield server
     server.stop()
 
