@@ -14,14 +14,11 @@ A simulated day is stored in chDB. Then, signed in as the wall role:
 from __future__ import annotations
 
 import argparse
-import concurrent.futures as cf
 import json
 import secrets
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,15 +28,13 @@ from cockpit.serve import WebServer  # noqa: E402
 from config.settings import load  # noqa: E402
 from layers.points import cell_size, event_features  # noqa: E402
 from streams.broker import free_port  # noqa: E402
-from tests.cockpit.calls import body  # noqa: E402
+from tests.cockpit.calls import map_load  # noqa: E402
 from tests.helpers import signed_in_client, simulated_events, store_directly  # noqa: E402
 from warehouse import connect  # noqa: E402
 from warehouse import map_queries as mq  # noqa: E402
 from warehouse import queries as q  # noqa: E402
 from warehouse.migrations import migrate  # noqa: E402
 
-WORLD = [[-90, -180], [90, 180]]
-EVENTS = "..map-events.data...map-events-note.children.."
 
 
 def size(obj) -> int:
@@ -62,34 +57,9 @@ def under_load(settings, wh, parallel: int, limited: bool) -> tuple[list[int], l
     web.start()
     try:
         client = signed_in_client(web.app.server, wh, "wall", name=f"bench{secrets.token_hex(3)}")
-        client.get("/map")
-        headers = {"Content-Type": "application/json", "X-CSRFToken": client.get_cookie("_csrf_token").value,
-                   "Cookie": "; ".join(f"{c.key}={c.value}" for c in client._cookies.values())}
-        data = json.dumps(body(web.app, EVENTS, 1, WORLD, 18)).encode()
-
-        def heavy(_):
-            request = urllib.request.Request(f"{web.url}/_dash-update-component", data=data, headers=headers)
-            try:
-                with urllib.request.urlopen(request, timeout=120) as reply:
-                    return reply.status, len(reply.read())
-            except urllib.error.HTTPError as e:
-                return e.code, len(e.read())
-
-        def healthz() -> float:
-            start = time.perf_counter()
-            with urllib.request.urlopen(f"{web.url}/healthz", timeout=120) as reply:
-                reply.read()
-            return time.perf_counter() - start
-
-        quiet = min(healthz() for _ in range(5))
-        with cf.ThreadPoolExecutor(parallel) as pool:
-            load = pool.map(heavy, range(parallel))
-            time.sleep(0.05)
-            loaded = healthz()
-            results = list(load)
+        return map_load(web, client, parallel, quiet_tries=5, timeout=120)
     finally:
         web.stop()
-    return [c for c, _ in results], [s for c, s in results if c == 200], quiet, loaded
 
 
 def main() -> int:

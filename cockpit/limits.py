@@ -75,13 +75,12 @@ def heavy_outputs(prefixes: tuple[str, ...]) -> Callable[[dict], bool]:
     return heavy
 
 
-def register(server: Flask, heavy: Callable[[dict], bool] | tuple[str, ...] = HEAVY,
-             limit: int = MAX_IN_FLIGHT) -> InFlight:
-    """Limit ``server``'s heavy callbacks (``heavy``: a test of the request body, or output-id prefixes) to
-    ``limit`` in flight per signed-in browser (session). Register after the sign-in guard, whose ``before_request`` sets the
-    user (and refuses requests without one before this runs). Returns the counter (for tests and figures)."""
-    slots = InFlight(limit)
-    is_heavy = heavy if callable(heavy) else heavy_outputs(tuple(heavy))
+def register(server: Flask) -> InFlight:
+    """Limit ``server``'s heavy callbacks (:data:`HEAVY`) to :data:`MAX_IN_FLIGHT` in flight per signed-in browser
+    (session). Register after the sign-in guard, whose ``before_request`` sets the user (and refuses requests
+    without one before this runs). Returns the counter (for tests and figures)."""
+    slots = InFlight(MAX_IN_FLIGHT)
+    is_heavy = heavy_outputs(HEAVY)
     server.extensions["cockpit_limits"] = slots
 
     @server.before_request

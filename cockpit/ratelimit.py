@@ -81,14 +81,16 @@ class SignInLimit:
 
     def retry_after(self, *keys: str) -> float:
         """Seconds until all of ``keys`` may try again; 0 when they may try now."""
-        now = self._clock()
-        seen = self.local.failures(list(keys), now - self.window_s)
+        now, keys = self._clock(), list(keys)
+        seen = None
         if self.shared is not None:
             try:
-                seen = self.shared.failures(list(keys), now - self.window_s)
+                seen = self.shared.failures(keys, now - self.window_s)
             except WarehouseError as e:
                 log.warning("sign-in limit: the warehouse is unavailable, counting in this process",
                             extra={"fields": {"error": type(e).__name__}})
+        if seen is None:
+            seen = self.local.failures(keys, now - self.window_s)
         return max((wait_after(times, now, self.attempts, self.window_s) for times in seen.values()), default=0.0)
 
     def failed(self, *keys: str) -> None:

@@ -7,6 +7,7 @@ import secrets
 import threading
 import time
 import uuid
+from contextlib import contextmanager
 from typing import Callable
 
 import msgspec
@@ -184,3 +185,31 @@ def raise_incident_alert(warehouse, incident_id: str = "INC-7", text: str = "河
     assert evaluate(warehouse, [rule], time.time(), escalate_after_minutes=60).opened == 1
     snapshots = store.current(warehouse)
     return snapshots.set_index("subject_id").loc[incident_id, "alert_id"]
+
+
+@contextmanager
+def other_origin(respond: Callable[[str], tuple[str, bytes]]):
+    """A web server on another origin than the cockpit's (``localhost``, where the cockpit is ``127.0.0.1``):
+    ``respond(path)`` gives (content type, body). Yields its base URL."""
+    import http.server
+
+    from streams.broker import free_port
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            kind, body = respond(self.path)
+            self.send_response(200)
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *_):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://localhost:{server.server_port}"
+    finally:
+        server.shutdown()

@@ -2,9 +2,7 @@
 it — a duty alert opened on its map, the brief exported, map tiles from the configured tile server on another
 origin — with no console error and no ``securitypolicyviolation``; and the policy is enforced (an injected inline
 script and ``eval`` are refused, and reported as a violation)."""
-import http.server
 import struct
-import threading
 import time
 import zlib
 
@@ -16,7 +14,9 @@ from alerts.rules import load_rules
 from cockpit.serve import WebServer
 from config.settings import ROOT
 from streams.broker import free_port
+from tests.cockpit.test_screens_browser import SCREENS
 from tests.helpers import (
+    other_origin,
     raise_incident_alert,
     sign_in,
     simulated_events,
@@ -24,14 +24,6 @@ from tests.helpers import (
 )
 
 WAIT = 30000
-SCREENS = {  # path → what says it is drawn
-    "/wall": "#wall-kpi-received-value:text-matches('^[0-9]')",
-    "/map": ".district-label-value",
-    "/duty": "#duty-count:text-matches('共')",
-    "/brief": "#brief-kpi-received .brief-value",
-    "/analysis": "#analysis-table td",
-    "/district/440106": "#district-table td",
-}
 REPORT = """document.addEventListener('securitypolicyviolation', e => window.cspViolation(
     [e.violatedDirective, e.blockedURI, e.sourceFile + ':' + e.lineNumber, e.sample].join(' | ')));"""
 
@@ -46,25 +38,15 @@ def png() -> bytes:
 
 @pytest.fixture
 def tile_server():
-    """A tile server on another origin (``localhost``, where the cockpit is ``127.0.0.1``); the paths asked."""
+    """A tile server on another origin; the paths asked."""
     asked, tile = [], png()
 
-    class Tiles(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):
-            asked.append(self.path)
-            self.send_response(200)
-            self.send_header("Content-Type", "image/png")
-            self.send_header("Content-Length", str(len(tile)))
-            self.end_headers()
-            self.wfile.write(tile)
+    def respond(path: str) -> tuple[str, bytes]:
+        asked.append(path)
+        return "image/png", tile
 
-        def log_message(self, *_):
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), Tiles)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://localhost:{server.server_port}", asked
-    server.shutdown()
+    with other_origin(respond) as url:
+        yield url, asked
 
 
 @pytest.fixture

@@ -2,11 +2,7 @@
 warehouse backends — a user's fifth heavy callback while four are in flight is answered 429 at once, other users
 and light callbacks are not held back, the slots come back when the requests end — and twenty parallel map
 requests from one user against the real server (waitress) leave /healthz answering."""
-import concurrent.futures as cf
-import json
 import threading
-import time
-import urllib.request
 
 import pytest
 
@@ -14,11 +10,9 @@ from cockpit import limits
 from cockpit.app import create_app
 from cockpit.serve import WebServer
 from streams.broker import free_port
-from tests.cockpit.calls import body, post
+from tests.cockpit.calls import EVENTS, WORLD, map_load, post
 from tests.helpers import signed_in_client, simulated_events, store_directly
 
-WORLD = [[-90, -180], [90, 180]]
-EVENTS = "..map-events.data...map-events-note.children.."
 
 
 def wired(server) -> limits.InFlight:
@@ -158,36 +152,9 @@ def test_twenty_parallel_map_requests_from_one_user_leave_healthz_answering(ware
     web.start()
     try:
         client = signed_in_client(web.app.server, warehouse, "wall", name="ana")  # for the session cookie
-        client.get("/map")
-        cookie = "; ".join(f"{c.key}={c.value}" for c in client._cookies.values())
-        data = json.dumps(body(web.app, EVENTS, 1, WORLD, 18)).encode()
-        headers = {"Content-Type": "application/json", "Cookie": cookie,
-                   "X-CSRFToken": client.get_cookie("_csrf_token").value}
-
-        def heavy(_):
-            request = urllib.request.Request(f"{web.url}/_dash-update-component", data=data, headers=headers)
-            try:
-                with urllib.request.urlopen(request, timeout=60) as reply:
-                    return reply.status, len(reply.read())
-            except urllib.error.HTTPError as e:
-                return e.code, len(e.read())
-
-        def healthz() -> float:
-            start = time.perf_counter()
-            with urllib.request.urlopen(f"{web.url}/healthz", timeout=60) as reply:
-                reply.read()
-            return time.perf_counter() - start
-
-        quiet = min(healthz() for _ in range(3))
-        with cf.ThreadPoolExecutor(20) as pool:
-            load = pool.map(heavy, range(20))
-            time.sleep(0.05)
-            loaded = healthz()
-            results = list(load)
+        codes, sizes, quiet, loaded = map_load(web, client, 20)
     finally:
         web.stop()
-    codes = [code for code, _ in results]
-    sizes = [size for code, size in results if code == 200]
     print(f"\nFIGURES 20 parallel map-events (world, zoom 18) from one user: {codes.count(200)} × 200, "
           f"{codes.count(429)} × 429; largest 200 {max(sizes) / 1024:.1f} KiB; /healthz {quiet * 1000:.0f} ms "
           f"quiet, {loaded * 1000:.0f} ms under the load")

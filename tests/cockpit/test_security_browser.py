@@ -1,15 +1,13 @@
 """Issue 14's probes in headless Chromium against a real server over loopback: a copied session cookie is dead
 after 退出, and a page on another origin cannot lock a duty officer's browser out of sign-in."""
-import http.server
 import secrets
-import threading
 
 import pytest
 
 from cockpit import users
 from cockpit.serve import WebServer
 from streams.broker import free_port
-from tests.helpers import sign_in
+from tests.helpers import other_origin, sign_in
 
 
 @pytest.fixture
@@ -23,22 +21,8 @@ def cockpit(warehouse, settings_for):
 def hostile_site(cockpit):
     """A page on another origin with six images pointing at the cockpit's kiosk sign-in."""
     images = "".join(f'<img src="{cockpit.url}/wall?kiosk=x{i}">' for i in range(6))
-
-    class Page(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):
-            body = f"<!doctype html><html><body>{images}</body></html>".encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html")
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *_):
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), Page)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://localhost:{server.server_port}/"  # another origin (host differs from 127.0.0.1)
-    server.shutdown()
+    with other_origin(lambda _: ("text/html", f"<!doctype html><html><body>{images}</body></html>".encode())) as url:
+        yield url + "/"
 
 
 def test_a_copied_cookie_is_dead_after_signing_out(cockpit, warehouse, chromium):
