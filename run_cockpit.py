@@ -49,7 +49,7 @@ def _migrate(settings: Settings, _args) -> int:
 
 
 def _geo(settings: Settings, args) -> int:
-    from layers.districts import GEO_DIR
+    from domain.paths import GEO_DIR
     from layers.geo_import import import_boundaries
 
     path = import_boundaries(args.adcode, GEO_DIR)

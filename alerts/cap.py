@@ -17,7 +17,7 @@ Update and Cancel reference the original Alert; every message of one alert carri
 ``<incidents>``, so a receiver can group them. Exporting an unchanged snapshot again gives the same message.
 
 **Coordinates.** CAP wants WGS-84; the district polygons and the subjects' points are GCJ-02 (Amap). They are
-converted (``streams.coords``) and a ``datum`` parameter says so. A district's polygon is each exterior ring of its
+converted (``domain.coords``) and a ``datum`` parameter says so. A district's polygon is each exterior ring of its
 boundary (a district in several parts gives several ``<polygon>``), simplified until it has at most 200 points.
 """
 from __future__ import annotations
@@ -34,8 +34,8 @@ import shapely
 
 from alerts.lifecycle import ACTIVE, SEVERITIES, SEVERITY_ZH, STATE_ZH, STATES
 from alerts.rules import LEVELS, Rule
-from streams.contract import EMERGENCY_TYPE_ZH, LEVEL_ZH
-from streams.coords import gcj02_to_wgs84, to_wgs84_and_gcj02_many
+from domain.contract import EMERGENCY_TYPE_ZH, LEVEL_ZH
+from domain.coords import gcj02_to_wgs84, to_wgs84_and_gcj02_many
 
 NS = "urn:oasis:names:tc:emergency:cap:1.2"
 TIMEZONE = "Asia/Shanghai"

@@ -27,7 +27,7 @@ from typing import Any
 
 from alerts.lifecycle import SEVERITIES
 from config.settings import ConfigError, read_yaml_file
-from warehouse.migrations import ECOLOGY_METRICS, WATER_METRICS
+from domain.contract import ECOLOGY_METRICS, WATER_METRICS
 
 SUBJECTS = {"threshold": "station", "surge": "district", "incident": "incident", "undispatched": "incident",
             "backlog": "department"}

@@ -26,12 +26,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from citydata import filled_city, percentile  # noqa: E402
+
 from alerts import engine, store  # noqa: E402
 from alerts.engine import evaluate  # noqa: E402
 from alerts.rules import load_rules  # noqa: E402
 from alerts.sql import condition  # noqa: E402
-from citydata import filled_city, percentile  # noqa: E402
 from warehouse import queries  # noqa: E402
+
 
 def granules(wh, query: tuple[str, dict]) -> str:
     """Per table read: the granules left to read after partition pruning and the primary key, of the granules of

@@ -36,7 +36,6 @@ from warehouse import queries as q  # noqa: E402
 from warehouse.migrations import migrate  # noqa: E402
 
 
-
 def size(obj) -> int:
     return len(json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode())
 

@@ -34,13 +34,20 @@ sys.path.insert(0, str(ROOT))
 import h3  # noqa: E402
 import numpy as np  # noqa: E402
 
-from streams.coords import gcj02_to_wgs84, to_wgs84_and_gcj02_many  # noqa: E402
-from streams.districts import DistrictIndex  # noqa: E402
-from streams.sim_incidents import BACKGROUND, GRADE, LEVELS, TYPES  # noqa: E402
-from streams.simulator import CATEGORIES, CHANNELS, DISTRICT_WEIGHT, HOURLY, random_point  # noqa: E402
-from streams.stations import load_stations  # noqa: E402
+from config.stations import load_stations  # noqa: E402
+from domain.contract import ECOLOGY_METRICS, WATER_METRICS
+from domain.coords import gcj02_to_wgs84, to_wgs84_and_gcj02_many  # noqa: E402
+from domain.districts import DistrictIndex  # noqa: E402
+from simulator.hotline import (  # noqa: E402
+    CATEGORIES,
+    CHANNELS,
+    DISTRICT_WEIGHT,
+    HOURLY,
+    random_point,
+)
+from simulator.incidents import BACKGROUND, GRADE, LEVELS, TYPES  # noqa: E402
 from warehouse import connect, queries  # noqa: E402
-from warehouse.migrations import ECOLOGY_METRICS, H3_RESOLUTION, WATER_METRICS, migrate  # noqa: E402
+from warehouse.migrations import H3_RESOLUTION, migrate  # noqa: E402
 from warehouse.sql import placeholders  # noqa: E402
 
 MINUTE, HOUR, DAY = 60, 3600, 86400

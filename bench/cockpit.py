@@ -31,10 +31,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import dash  # noqa: E402
+from citydata import filled_city, percentile  # noqa: E402
 
 from alerts.engine import evaluate  # noqa: E402
 from alerts.rules import load_rules  # noqa: E402
-from citydata import filled_city, percentile  # noqa: E402
 from cockpit.serve import WebServer  # noqa: E402
 from config.settings import load  # noqa: E402
 from streams.broker import free_port  # noqa: E402

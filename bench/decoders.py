@@ -2,7 +2,7 @@
 
     python bench/decoders.py [--hours 6]
 
-The messages are the simulated city's (all four families) plus the malformed kinds of ``streams.malformed``
+The messages are the simulated city's (all four families) plus the malformed kinds of ``simulator.malformed``
 that a schema can refuse (the others — a place outside the city, a time too far off, an unknown station, size —
 are the decoder's own checks around either library). The pydantic models are generated from the contract's
 msgspec Structs (same fields, literals, lengths, patterns and ranges; unknown fields forbidden where the fast
@@ -30,11 +30,11 @@ import msgspec  # noqa: E402
 import pydantic  # noqa: E402
 
 from config.settings import load  # noqa: E402
-from streams.city import City  # noqa: E402
-from streams.contract import STRICT, STRICT_DECODER  # noqa: E402
-from streams.ingest import freeze_startup_heap, make_decoder  # noqa: E402
+from domain.contract import STRICT, STRICT_DECODER  # noqa: E402
+from ingest.consume import freeze_startup_heap, make_decoder  # noqa: E402
+from simulator.city import City  # noqa: E402
+from simulator.malformed import corrupt, kinds_for  # noqa: E402
 from streams.kafka_io import Record  # noqa: E402
-from streams.malformed import corrupt, kinds_for  # noqa: E402
 
 HOUR = 3600
 SCHEMA_KINDS = ("empty", "truncated", "not_object", "not_utf8", "missing_field", "bad_type", "bad_value",
@@ -138,7 +138,7 @@ def main() -> None:
     records = [Record("bench", 0, i, None, raw) for i, raw in enumerate(valid)]
     freeze_startup_heap()  # as ingest does
     rates = {name: best_rate(decode, valid) for name, decode in {**decoders, **floor}.items()}
-    rates["streams.decode (every check, place, derived value)"] = best_rate(
+    rates["ingest.decode (every check, place, derived value)"] = best_rate(
         decoder.decode_rows, records, batch=5000)
     base = rates["msgspec Struct (strict tagged union)"]
     print("\nvalid messages, bytes → validated event:")

@@ -2,7 +2,7 @@
 
     python bench/hotline_path.py [--events 200000] [--clickhouse 127.0.0.1:9000]
 
-1. decode + validate + normalise (streams.decode.Decoder) vs the baseline json.loads alone;
+1. decode + validate + normalise (ingest.decode.Decoder) vs the baseline json.loads alone;
 2. rows → columns → columnar insert, into chDB and (if reachable) the ClickHouse server;
 3. one /wall refresh (all its queries, cockpit.wall_view.load) on each backend, median and p95 of 20 runs.
 """
@@ -23,11 +23,11 @@ import msgspec  # noqa: E402
 
 from bench.common import warehouse_urls  # noqa: E402
 from cockpit import wall_view  # noqa: E402
-from streams.decode import Decoder  # noqa: E402
-from streams.districts import DistrictIndex  # noqa: E402
+from domain.districts import DistrictIndex  # noqa: E402
+from ingest.decode import Decoder  # noqa: E402
+from ingest.sink import Batch, to_columns, write_batch  # noqa: E402
+from simulator.hotline import HotlineSimulator  # noqa: E402
 from streams.kafka_io import Record  # noqa: E402
-from streams.simulator import HotlineSimulator  # noqa: E402
-from streams.sink import Batch, to_columns, write_batch  # noqa: E402
 from warehouse import connect  # noqa: E402
 from warehouse.migrations import migrate  # noqa: E402
 

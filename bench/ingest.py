@@ -3,7 +3,7 @@
     python bench/ingest.py [--events 300000] [--clickhouse 127.0.0.1:9000]
 
 Publishes M realistic hotline events to an embedded tansu broker, then for each client measures (a) a
-consumer group polling and decoding everything, and (b) ``streams.ingest.run_ingest`` into chDB and into the
+consumer group polling and decoding everything, and (b) ``ingest.consume.run_ingest`` into chDB and into the
 ClickHouse server until the group has committed the whole topic. Each run is a new consumer group, whose
 join takes ~3 s here: (a) is timed from its first record, (b) from its first commit to its last (the
 steady rate), and both are also reported including the join.
@@ -24,11 +24,11 @@ import msgspec  # noqa: E402
 
 from bench.common import warehouse_urls  # noqa: E402
 from config.settings import load  # noqa: E402
+from domain.districts import DistrictIndex  # noqa: E402
+from ingest.consume import freeze_startup_heap, make_decoder, run_ingest  # noqa: E402
+from simulator.hotline import HotlineSimulator  # noqa: E402
 from streams.broker import EmbeddedBroker  # noqa: E402
-from streams.districts import DistrictIndex  # noqa: E402
-from streams.ingest import freeze_startup_heap, make_decoder, run_ingest  # noqa: E402
 from streams.kafka_io import CLIENTS, ensure_topics, open_consumer, open_producer  # noqa: E402
-from streams.simulator import HotlineSimulator  # noqa: E402
 from warehouse import connect  # noqa: E402
 from warehouse.migrations import migrate  # noqa: E402
 

@@ -25,11 +25,11 @@ from bench.common import warehouse_urls  # noqa: E402
 from cockpit import map_view  # noqa: E402
 from cockpit.runtime import load_files  # noqa: E402
 from config.settings import load  # noqa: E402
+from ingest.consume import make_decoder  # noqa: E402
+from ingest.direct import store_events  # noqa: E402
 from layers import districts, grid, points, stations  # noqa: E402
 from layers.city_map import city_outline  # noqa: E402
-from streams.city import City, scenarios_of  # noqa: E402
-from streams.direct import store_events  # noqa: E402
-from streams.ingest import make_decoder  # noqa: E402
+from simulator.city import City, scenarios_of  # noqa: E402
 from warehouse import connect, queries  # noqa: E402
 from warehouse.migrations import migrate  # noqa: E402
 

@@ -22,11 +22,12 @@ sys.path.insert(0, str(ROOT))
 import msgspec  # noqa: E402
 
 from config.settings import load  # noqa: E402
+from domain.districts import DistrictIndex  # noqa: E402
+from domain.topics import TOPICS, route
+from simulator.city import City, Publisher, scenarios_of  # noqa: E402
+from simulator.replay import read_events  # noqa: E402
 from streams.broker import EmbeddedBroker  # noqa: E402
-from streams.city import City, Publisher, route, scenarios_of  # noqa: E402
-from streams.districts import DistrictIndex  # noqa: E402
-from streams.kafka_io import TOPICS, ensure_topics, open_producer  # noqa: E402
-from streams.replay import read_events  # noqa: E402
+from streams.kafka_io import ensure_topics, open_producer  # noqa: E402
 
 HOUR = 3600
 

@@ -28,11 +28,16 @@ from zoneinfo import ZoneInfo
 
 import h3
 
-from streams.contract import EMERGENCY_STATUS_ZH, EMERGENCY_TYPE_ZH, HOTLINE_CATEGORIES, HOTLINE_STATUS_ZH
+from domain.contract import (
+    EMERGENCY_STATUS_ZH,
+    EMERGENCY_TYPE_ZH,
+    HOTLINE_CATEGORIES,
+    HOTLINE_STATUS_ZH,
+)
 from warehouse.analysis_queries import SOURCES, Filters, Period
 
 MAX_DAYS = 31
-MAX_AGE_DAYS = 400  # streams.decode's max_past_days: the warehouse holds nothing older
+MAX_AGE_DAYS = 400  # ingest.decode's max_past_days: the warehouse holds nothing older
 MAX_QUERY_CHARS = 2000
 DEFAULT_DAYS = 7
 HOURLY_UP_TO = 3 * 86400  # periods up to 3 days are drawn by the hour, longer ones by the day

@@ -19,9 +19,14 @@ from dash.dash_table.Format import Format, Scheme, Sign
 from cockpit import analysis_state as st
 from cockpit.components.kpi import format_count
 from cockpit.runtime import current
+from domain.contract import (
+    EMERGENCY_STATUS_ZH,
+    EMERGENCY_TYPE_ZH,
+    HOTLINE_STATUS_ZH,
+    LEVEL_ZH,
+)
 from layers import districts as dmap
 from layers.city_map import city_map
-from streams.contract import EMERGENCY_STATUS_ZH, EMERGENCY_TYPE_ZH, HOTLINE_STATUS_ZH, LEVEL_ZH
 from warehouse.analysis_queries import GRAINS, Overview, Period
 
 ACCENT, MUTED, GRID_LINE = "#39c5ff", "#8aa4c4", "#17365c"

@@ -10,16 +10,16 @@ from dash import Dash, dcc, html
 from cockpit import alerts_feed, errors, headers, health, limits, runtime, signin
 from cockpit.users import Directory
 from config.settings import Settings
+from domain.paths import ASSETS_DIR
 from warehouse import Warehouse
 
 HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent
 
 
 def create_app(settings: Settings, warehouse: Warehouse, files: runtime.Files | None = None) -> Dash:
     """The app on ``warehouse``, with the screens' files as read at start-up (read now when not given)."""
     runtime.configure(settings, warehouse, files)
-    app = Dash(__name__, use_pages=True, pages_folder=str(HERE / "pages"), assets_folder=str(ROOT / "assets"),
+    app = Dash(__name__, use_pages=True, pages_folder=str(HERE / "pages"), assets_folder=str(ASSETS_DIR),
                title="城市运行一网统管", update_title=None, suppress_callback_exceptions=True,
                on_error=errors.on_error)
     app.index_string = app.index_string.replace("<html>", '<html lang="zh-CN">')

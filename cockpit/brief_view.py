@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 
 from cockpit import brief_text
-from streams.contract import EMERGENCY_STATUS_ZH, EMERGENCY_TYPE_ZH, LEVEL_ZH
+from domain.contract import EMERGENCY_STATUS_ZH, EMERGENCY_TYPE_ZH, LEVEL_ZH
 from warehouse.brief_queries import BriefData, Numbers
 
 DAY_PATTERN = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")

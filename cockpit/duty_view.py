@@ -9,9 +9,16 @@ import pandas as pd
 
 from alerts import store
 from alerts.api import MANUAL
-from alerts.lifecycle import ACTION_ZH, ACTIVE, SEVERITIES, SEVERITY_ZH, STATE_ZH, TRANSITIONS
+from alerts.lifecycle import (
+    ACTION_ZH,
+    ACTIVE,
+    SEVERITIES,
+    SEVERITY_ZH,
+    STATE_ZH,
+    TRANSITIONS,
+)
 from alerts.rules import Rule
-from streams.contract import EMERGENCY_STATUS_ZH, EMERGENCY_TYPE_ZH, HOTLINE_STATUS_ZH
+from domain.contract import EMERGENCY_STATUS_ZH, EMERGENCY_TYPE_ZH, HOTLINE_STATUS_ZH
 from warehouse import Warehouse
 from warehouse import duty_queries as dq
 from warehouse.queries import run

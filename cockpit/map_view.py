@@ -18,10 +18,15 @@ import h3
 import numpy as np
 import pandas as pd
 
+from domain.contract import (
+    EMERGENCY_STATUS_ZH,
+    EMERGENCY_TYPE_ZH,
+    HOTLINE_STATUS_ZH,
+    LEVEL_ZH,
+)
 from layers import districts as dmap
 from layers.grid import MIN_RES
 from layers.points import cell_size
-from streams.contract import EMERGENCY_STATUS_ZH, EMERGENCY_TYPE_ZH, HOTLINE_STATUS_ZH, LEVEL_ZH
 from warehouse import Warehouse
 from warehouse import map_queries as mq
 from warehouse import queries as q

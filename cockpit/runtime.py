@@ -6,9 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from alerts.rules import Rule, load_rules
-from config.settings import ROOT, Settings
+from config.settings import Settings
+from config.stations import load_stations
+from domain.paths import ROOT
+from domain.stations import Registry
 from layers import districts as dmap
-from streams.stations import Registry, load_stations
 from warehouse import Warehouse
 
 

@@ -12,9 +12,9 @@ from cockpit import headers
 from cockpit.app import create_app
 from cockpit.runtime import Files, load_files
 from config.settings import Settings
+from config.warehouse_url import parse_warehouse_url
 from warehouse import Warehouse, connect
 from warehouse.migrations import migrate
-from warehouse.url import parse_warehouse_url
 
 log = logging.getLogger(__name__)
 

@@ -33,14 +33,24 @@ from html import escape
 from urllib.parse import urlencode
 
 from dash import Dash
-from flask import Response, current_app, g, has_request_context, jsonify, redirect, request, session
+from flask import (
+    Response,
+    current_app,
+    g,
+    has_request_context,
+    jsonify,
+    redirect,
+    request,
+    session,
+)
 from flask.sessions import SecureCookieSessionInterface
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from cockpit import access
 from cockpit.ratelimit import SignInLimit
 from cockpit.users import ROLE_NAMES, Directory, User, password_matches
-from config.settings import ROOT, Settings
+from config.settings import Settings
+from domain.paths import ROOT
 from warehouse import Warehouse, WarehouseError
 
 log = logging.getLogger(__name__)

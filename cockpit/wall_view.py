@@ -15,10 +15,10 @@ from alerts.lifecycle import SEVERITIES, SEVERITY_ZH
 from cockpit import job_view
 from cockpit.duty_view import subject_label
 from cockpit.recent import Recent
+from domain.aqi import hourly_aqi
+from domain.contract import LEVEL_ZH
+from domain.stations import Station
 from layers.stations import station_features
-from streams.aqi import hourly_aqi
-from streams.contract import LEVEL_ZH
-from streams.stations import Station
 from warehouse import Warehouse
 from warehouse import map_queries as mq
 from warehouse import queries as q
@@ -140,7 +140,7 @@ def incident_tile(levels: pd.DataFrame) -> dict:
 
 
 def city_aqi(ecology: pd.DataFrame, now: float):
-    """The city's real-time AQI (streams.aqi.hourly_aqi) from the mean concentration of each pollutant over the
+    """The city's real-time AQI (domain.aqi.hourly_aqi) from the mean concentration of each pollutant over the
     air stations that reported in the last two hours (HJ 663's city value: the stations' arithmetic mean), or None."""
     if ecology.empty:
         return None

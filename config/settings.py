@@ -14,10 +14,10 @@ from typing import Any, Callable, Mapping
 
 import yaml
 
-from warehouse.url import parse_warehouse_url
+from config.warehouse_url import parse_warehouse_url
+from domain.paths import CONFIG_DIR
 
-ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_PATH = ROOT / "config" / "cockpit.yaml"
+DEFAULT_PATH = CONFIG_DIR / "cockpit.yaml"
 ENV_PREFIX = "COCKPIT_"
 
 

@@ -21,11 +21,11 @@ from alerts.engine import evaluate  # noqa: E402
 from alerts.rules import load_rules  # noqa: E402
 from cockpit.serve import WebServer  # noqa: E402
 from config.settings import load  # noqa: E402
+from ingest.consume import make_decoder  # noqa: E402
+from ingest.direct import store_events  # noqa: E402
 from layers.districts import city_anchors  # noqa: E402
+from simulator.city import City, scenarios_of  # noqa: E402
 from streams.broker import free_port  # noqa: E402
-from streams.city import City, scenarios_of  # noqa: E402
-from streams.direct import store_events  # noqa: E402
-from streams.ingest import make_decoder  # noqa: E402
 from tests.helpers import sign_in  # noqa: E402
 from warehouse import connect  # noqa: E402
 from warehouse.migrations import migrate  # noqa: E402

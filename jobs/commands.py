@@ -11,12 +11,13 @@ from pathlib import Path
 
 from alerts.engine import run_alerts
 from alerts.rules import Rule, load_rules
-from config.settings import ROOT, Settings
+from config.settings import Settings
+from domain.paths import ROOT
+from ingest.consume import run_ingest
 from jobs.status import Board, Heartbeat
 from jobs.supervisor import Backoff, Supervisor
-from streams.city import configured_scenarios, run_simulator
-from streams.ingest import run_ingest
-from streams.replay import read_events, run_replay
+from simulator.city import configured_scenarios, run_simulator
+from simulator.replay import read_events, run_replay
 from warehouse import Warehouse, WarehouseUnavailable, connect
 from warehouse.migrations import migrate
 

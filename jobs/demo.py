@@ -21,8 +21,8 @@ from cockpit.users import ROLE_NAMES, ROLES
 from config.settings import Settings
 from jobs.commands import UsageError, alerts_job, heartbeat, ingest_job, migrated
 from jobs.supervisor import Supervisor
+from simulator.city import configured_scenarios, run_simulator
 from streams.broker import EmbeddedBroker
-from streams.city import configured_scenarios, run_simulator
 from warehouse import connect
 
 log = logging.getLogger(__name__)

@@ -6,8 +6,8 @@ from __future__ import annotations
 from functools import lru_cache
 
 import dash_leaflet as dl
-from dash import ClientsideFunction, Input, Output, State, clientside_callback
 import shapely
+from dash import ClientsideFunction, Input, Output, State, clientside_callback
 from shapely.geometry import shape
 
 from layers import districts

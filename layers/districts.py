@@ -16,11 +16,10 @@ from dash import html
 from shapely.geometry import shape
 
 from config.settings import ConfigError, read_yaml_file
+from domain.aqi import LEVELS as AQI_LEVELS
+from domain.paths import GEO_DIR
 from layers.geo_import import load_boundaries
-from streams.aqi import LEVELS as AQI_LEVELS
 
-ROOT = Path(__file__).resolve().parent.parent
-GEO_DIR = ROOT / "assets" / "geo"
 # Sequential dark-to-bright blues: density, kept apart from the red/orange/yellow/blue of alert severity.
 COLORS = ("#0e2a47", "#12467a", "#1763a8", "#2a86cf", "#4fb0ee", "#9bdcff")
 NO_DATA = "#1b2433"

@@ -1,7 +1,7 @@
 """The map's colours, in one place so that every layer and legend agrees (assets/cockpit.css uses the same).
 
 Severity is red / orange / yellow / blue everywhere (DOMAIN.md: 一级 red is the most severe); "done" (closed,
-completed) is a muted slate; a silent station is grey. AQI levels use HJ 633's own colours (streams.aqi).
+completed) is a muted slate; a silent station is grey. AQI levels use HJ 633's own colours (domain.aqi).
 """
 from __future__ import annotations
 

@@ -14,8 +14,13 @@ from zoneinfo import ZoneInfo
 import dash_leaflet as dl
 import pandas as pd
 
+from domain.contract import (
+    EMERGENCY_STATUS_ZH,
+    EMERGENCY_TYPE_ZH,
+    HOTLINE_STATUS_ZH,
+    LEVEL_ZH,
+)
 from layers.palette import SEVERITY, severity_color
-from streams.contract import EMERGENCY_STATUS_ZH, EMERGENCY_TYPE_ZH, HOTLINE_STATUS_ZH, LEVEL_ZH
 
 CELL_PX = 48  # a cluster cell's side on screen
 KINDS = {"order": "工单", "incident": "突发事件"}

@@ -15,10 +15,10 @@ from typing import Any, Callable, Iterable
 import dash_leaflet as dl
 import pandas as pd
 
+from domain.aqi import LEVELS, level_of
+from domain.stations import Station
+from domain.water_quality import LABELS
 from layers import palette
-from streams.aqi import LEVELS, level_of
-from streams.stations import Station
-from streams.water_quality import LABELS
 
 Status = tuple[str, str, int]  # colour, label, rank
 Row = dict[str, Any]

@@ -31,7 +31,6 @@ log = logging.getLogger(__name__)
 # A message not delivered within this long fails (and the producer's next call raises): an idempotent producer
 # that outlived a broker which forgot it (tansu with memory storage) would otherwise retry for ever.
 DELIVERY_TIMEOUT_MS = 30_000
-TOPICS = {"hotline": "city.hotline", "emergency": "city.emergency", "water": "city.water", "ecology": "city.ecology"}
 CLIENTS = ("confluent", "kafka-python")
 
 

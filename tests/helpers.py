@@ -12,11 +12,11 @@ from typing import Callable
 
 import msgspec
 
-from streams.decode import Decoder
-from streams.districts import DistrictIndex
-from streams.direct import store_events
+from domain.districts import DistrictIndex
+from ingest.decode import Decoder
+from ingest.direct import store_events
+from simulator.hotline import HotlineSimulator
 from streams.kafka_io import KafkaPythonProducer, ensure_topics
-from streams.simulator import HotlineSimulator
 
 GUANGZHOU = DistrictIndex.for_city("440100")
 
@@ -70,7 +70,7 @@ def ingest_until_committed(settings, warehouse, ends: dict[str, dict[int, int]],
     """Run ingest on ``settings``' topics until its group has committed up to ``ends`` (topic → {partition:
     offset after the last message}) on every one, then stop it. (tansu 0.6's ListOffsets(latest) is wrong, so
     the ends come from the producer's acknowledgements.)"""
-    from streams.ingest import run_ingest
+    from ingest.consume import run_ingest
     from streams.kafka_io import committed_offsets
 
     stop = threading.Event()
@@ -173,7 +173,7 @@ def raise_incident_alert(warehouse, incident_id: str = "INC-7", text: str = "河
     from alerts.engine import evaluate
     from alerts.rules import parse_rule
     from config.settings import load
-    from streams.ingest import make_decoder
+    from ingest.consume import make_decoder
 
     ts = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(time.time() - 600))
     event = {"event_id": f"{incident_id}.1", "schema": "emergency.v1", "ts": ts, "incident_id": incident_id,

@@ -14,7 +14,12 @@ import pytest
 from kafka import KafkaAdminClient
 from kafka.errors import UnknownProducerIdError
 
-from streams.kafka_io import KafkaPythonProducer, committed_offsets, ensure_topics, open_consumer
+from streams.kafka_io import (
+    KafkaPythonProducer,
+    committed_offsets,
+    ensure_topics,
+    open_consumer,
+)
 from tests.helpers import publish_raw, unique_topic, wait_until
 from tests.servers import ClickHouseServer, ServerError, listening
 from warehouse import WarehouseUnavailable, connect

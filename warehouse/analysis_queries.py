@@ -19,7 +19,7 @@ from typing import Callable
 
 import pandas as pd
 
-from streams.contract import EMERGENCY_STATUS_ZH, HOTLINE_STATUS
+from domain.contract import EMERGENCY_STATUS_ZH, HOTLINE_STATUS
 from warehouse.backends import Warehouse
 from warehouse.map_queries import h3_parent_masks
 from warehouse.queries import Query, run

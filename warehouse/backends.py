@@ -13,10 +13,10 @@ from typing import Any
 
 import pandas as pd
 
+from config.warehouse_url import WarehouseURL, parse_warehouse_url
 from warehouse import sql as sqltext
 from warehouse.errors import WarehouseError, WarehouseUnavailable
 from warehouse.features import Features, parse_version
-from warehouse.url import WarehouseURL, parse_warehouse_url
 
 
 def _first_line(error: BaseException) -> str:

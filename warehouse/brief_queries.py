@@ -21,7 +21,13 @@ import pandas as pd
 
 from warehouse.backends import Warehouse
 from warehouse.map_queries import h3_parent_masks
-from warehouse.queries import Query, category_received, district_activity, order_states, run
+from warehouse.queries import (
+    Query,
+    category_received,
+    district_activity,
+    order_states,
+    run,
+)
 
 DAY = 86400
 HISTORY = 30 * DAY  # an order's or incident's state is read from its events of the 30 days before its period

@@ -3,8 +3,7 @@ returning ``(sql, params)`` with columns ``ts, what, status, text``; one row per
 redelivered event shows once)."""
 from __future__ import annotations
 
-from streams.contract import EMERGENCY_TYPE_ZH, LEVEL_ZH
-from warehouse.migrations import ECOLOGY_METRICS, WATER_METRICS
+from domain.contract import ECOLOGY_METRICS, EMERGENCY_TYPE_ZH, LEVEL_ZH, WATER_METRICS
 from warehouse.queries import Query
 
 READINGS = {"water": ("water_readings", WATER_METRICS), "ecology": ("ecology_readings", (*ECOLOGY_METRICS, "aqi"))}

@@ -7,7 +7,8 @@ A cell of one event carries that event's details. Severity ranks: 4 red, 3 orang
 """
 from __future__ import annotations
 
-from warehouse.migrations import ECOLOGY_METRICS, H3_RESOLUTION, WATER_METRICS
+from domain.contract import ECOLOGY_METRICS, WATER_METRICS
+from warehouse.migrations import H3_RESOLUTION
 from warehouse.queries import OPEN_INCIDENTS, Query
 
 Box = tuple[float, float, float, float]  # west, south, east, north

@@ -25,13 +25,11 @@ from __future__ import annotations
 
 from typing import Callable
 
+from domain.contract import ECOLOGY_METRICS, WATER_METRICS
 from warehouse.backends import Warehouse
 from warehouse.features import Features
 
-WATER_METRICS = ("water_level_m", "rainfall_mm", "pressure_mpa", "ponding_depth_cm", "do_mg_l", "codmn_mg_l",
-                 "nh3n_mg_l", "tp_mg_l", "ph", "turbidity_ntu")
 H3_RESOLUTION = 11  # of the cell stored with each work-order and incident event (~25 m edge)
-ECOLOGY_METRICS = ("pm25", "pm10", "o3", "no2", "so2", "co", "noise_db")
 
 Migration = tuple[int, str, Callable[[Features], list[str]]]
 
@@ -295,7 +293,7 @@ def _v9(f: Features) -> list[str]:
     """Shared sign-in state: a row per sign-out (or forced end) of a user's sessions — those opened before the
     newest ``ended_at`` are over — and a row per sign-in attempt by the key it counts against: failures
     (``ok`` 0) and the successes that clear a key's count (``ok`` 1)."""
-    return [f"""CREATE TABLE IF NOT EXISTS session_ends (
+    return ["""CREATE TABLE IF NOT EXISTS session_ends (
             name String,
             ended_at Float64
         ) ENGINE = MergeTree()

@@ -11,12 +11,21 @@ import pandas as pd
 import pytest
 from shapely.geometry import Point, Polygon, shape
 
-from alerts.cap import (CAP_SEVERITY, DATUM, MAX_POLYGON_POINTS, NS, cap_identifier, categories, message_type,
-                        open_alerts_json, to_cap)
+from alerts.cap import (
+    CAP_SEVERITY,
+    DATUM,
+    MAX_POLYGON_POINTS,
+    NS,
+    cap_identifier,
+    categories,
+    message_type,
+    open_alerts_json,
+    to_cap,
+)
 from alerts.lifecycle import ACTIVE, STATES
 from alerts.rules import load_rules
+from domain.coords import gcj02_to_wgs84, wgs84_to_gcj02
 from layers.districts import city_boundaries
-from streams.coords import gcj02_to_wgs84, wgs84_to_gcj02
 
 ROOT = Path(__file__).resolve().parents[2]
 RULES = {r.id: r for r in load_rules(ROOT / "config" / "alerts.yaml")}

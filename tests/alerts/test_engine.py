@@ -22,10 +22,10 @@ from alerts.lifecycle import InvalidTransition, escalated, replay
 from alerts.rules import Rule, load_rules, parse_rule
 from alerts.sql import condition
 from config.settings import load
-from streams.aqi import hourly_aqi
-from streams.direct import store_events
-from streams.ingest import make_decoder
-from streams.stations import load_stations
+from config.stations import load_stations
+from domain.aqi import hourly_aqi
+from ingest.consume import make_decoder
+from ingest.direct import store_events
 from warehouse import WarehouseUnavailable
 from warehouse.queries import run
 

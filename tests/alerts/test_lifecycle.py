@@ -4,8 +4,21 @@ import re
 
 import pytest
 
-from alerts.lifecycle import (ACTION_ZH, ACTIVE, SEVERITIES, STATE_ZH, STATES, SYSTEM, TRANSITIONS, Action, Alert,
-                              InvalidTransition, apply, escalated, replay)
+from alerts.lifecycle import (
+    ACTION_ZH,
+    ACTIVE,
+    SEVERITIES,
+    STATE_ZH,
+    STATES,
+    SYSTEM,
+    TRANSITIONS,
+    Action,
+    Alert,
+    InvalidTransition,
+    apply,
+    escalated,
+    replay,
+)
 
 ID = "street-ponding:GZ-WL-001:1790000000"
 T0 = 1_790_000_000.0

@@ -9,8 +9,8 @@ from alerts.engine import evaluate
 from alerts.rules import parse_rule
 from cockpit import users
 from cockpit.app import create_app
-from streams.direct import store_events
-from streams.ingest import make_decoder
+from ingest.consume import make_decoder
+from ingest.direct import store_events
 from tests.helpers import signed_in_client
 
 CAP = "{urn:oasis:names:tc:emergency:cap:1.2}"

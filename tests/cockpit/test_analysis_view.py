@@ -14,8 +14,8 @@ from cockpit import analysis_state as st
 from cockpit import analysis_view as av
 from cockpit.app import create_app
 from config.settings import load
-from streams.direct import store_events
-from streams.ingest import make_decoder
+from ingest.consume import make_decoder
+from ingest.direct import store_events
 from warehouse.analysis_queries import Period, split
 
 TZ = "Asia/Shanghai"

@@ -9,9 +9,9 @@ import pytest
 from playwright.sync_api import expect
 
 from cockpit.serve import WebServer
+from ingest.consume import make_decoder
+from ingest.direct import store_events
 from streams.broker import free_port
-from streams.direct import store_events
-from streams.ingest import make_decoder
 from tests.helpers import sign_in
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"

@@ -14,9 +14,9 @@ from alerts.lifecycle import replay
 from alerts.rules import parse_rule
 from cockpit.app import create_app
 from cockpit.serve import WebServer
+from ingest.consume import make_decoder
+from ingest.direct import store_events
 from streams.broker import free_port
-from streams.direct import store_events
-from streams.ingest import make_decoder
 from tests.helpers import csrf_header, sign_in, signed_in_client
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"

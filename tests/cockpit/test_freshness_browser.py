@@ -17,7 +17,14 @@ import pytest
 
 from streams.broker import free_port
 from tests.conftest import TEST_SECRET
-from tests.helpers import PROCESS_ENV, healthz, sign_in, simulated_events, store_directly, wait_until
+from tests.helpers import (
+    PROCESS_ENV,
+    healthz,
+    sign_in,
+    simulated_events,
+    store_directly,
+    wait_until,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"

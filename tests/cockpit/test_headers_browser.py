@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 from alerts.engine import evaluate
 from alerts.rules import load_rules
 from cockpit.serve import WebServer
-from config.settings import ROOT
+from domain.paths import ROOT
 from streams.broker import free_port
 from tests.cockpit.test_screens_browser import SCREENS
 from tests.helpers import (

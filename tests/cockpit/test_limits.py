@@ -14,7 +14,6 @@ from tests.cockpit.calls import EVENTS, WORLD, map_load, post
 from tests.helpers import signed_in_client, simulated_events, store_directly
 
 
-
 def wired(server) -> limits.InFlight:
     """The limiter create_app registered on the app."""
     return server.extensions["cockpit_limits"]

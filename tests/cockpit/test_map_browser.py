@@ -20,16 +20,16 @@ from playwright.sync_api import expect
 from cockpit import map_view
 from cockpit.serve import WebServer
 from config.settings import load
+from config.stations import load_stations
+from domain.contract import HOTLINE_STATUS_ZH
+from domain.paths import ROOT as STATIONS_ROOT
+from ingest.consume import make_decoder
+from ingest.direct import store_events
 from layers import districts as dmap
 from layers import grid
+from simulator.city import City
+from simulator.scenarios import Scenario
 from streams.broker import free_port
-from streams.city import City
-from streams.contract import HOTLINE_STATUS_ZH
-from streams.direct import store_events
-from streams.ingest import make_decoder
-from streams.scenarios import Scenario
-from streams.stations import ROOT as STATIONS_ROOT
-from streams.stations import load_stations
 from tests.helpers import screen_point, sign_in
 
 ROOT = Path(__file__).resolve().parents[2]

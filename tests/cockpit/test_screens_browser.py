@@ -11,7 +11,7 @@ from alerts.engine import evaluate
 from alerts.rules import load_rules
 from cockpit import users
 from cockpit.serve import WebServer
-from config.settings import ROOT
+from domain.paths import ROOT
 from streams.broker import free_port
 from tests.helpers import simulated_events, store_directly
 

@@ -12,9 +12,9 @@ from alerts.rules import parse_rule
 from cockpit import users, wall_view
 from cockpit.runtime import load_files
 from cockpit.serve import WebServer
+from ingest.consume import make_decoder
+from ingest.direct import store_events
 from streams.broker import free_port
-from streams.direct import store_events
-from streams.ingest import make_decoder
 from tests.helpers import sign_in, simulated_events, store_directly
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"

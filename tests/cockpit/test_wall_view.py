@@ -6,8 +6,20 @@ import pytest
 
 from cockpit.components.freshness import format_age, freshness
 from cockpit.components.kpi import format_count, format_percent
-from cockpit.wall_view import (WallData, alert_ticker, alert_tile, aqi_tile, city_aqi, incident_tile, kpis,
-                               local_midnight, named, ranking, ticker, trend_figure)
+from cockpit.wall_view import (
+    WallData,
+    alert_ticker,
+    alert_tile,
+    aqi_tile,
+    city_aqi,
+    incident_tile,
+    kpis,
+    local_midnight,
+    named,
+    ranking,
+    ticker,
+    trend_figure,
+)
 
 UTC = dt.timezone.utc
 TZ = "Asia/Shanghai"

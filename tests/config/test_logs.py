@@ -8,13 +8,13 @@ from pathlib import Path
 import pytest
 
 from config.logs import JsonFormatter, TextFormatter
-from warehouse.url import parse_warehouse_url
+from config.warehouse_url import parse_warehouse_url
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def record(msg: str, fields: dict | None = None) -> logging.LogRecord:
-    r = logging.LogRecord("streams.ingest", logging.INFO, __file__, 1, msg, (), None)
+    r = logging.LogRecord("ingest.consume", logging.INFO, __file__, 1, msg, (), None)
     if fields is not None:
         r.fields = fields
     return r
@@ -23,7 +23,7 @@ def record(msg: str, fields: dict | None = None) -> logging.LogRecord:
 def test_json_lines_carry_the_fields_as_keys():
     line = JsonFormatter().format(record("ingest stats", {"topic": "city.hotline", "lag": 0, "rows_per_s": 12.5}))
     doc = json.loads(line)
-    assert (doc["msg"], doc["level"], doc["logger"]) == ("ingest stats", "INFO", "streams.ingest")
+    assert (doc["msg"], doc["level"], doc["logger"]) == ("ingest stats", "INFO", "ingest.consume")
     assert (doc["topic"], doc["lag"], doc["rows_per_s"]) == ("city.hotline", 0, 12.5)
     assert doc["ts"].endswith("+00:00")
 
@@ -35,7 +35,7 @@ def test_json_escapes_hostile_text_and_keeps_chinese():
 
 def test_text_lines_append_key_value_pairs():
     line = TextFormatter().format(record("ingest stopped", {"rows": 10, "rejects": 2}))
-    assert line.endswith("INFO streams.ingest: ingest stopped rows=10 rejects=2")
+    assert line.endswith("INFO ingest.consume: ingest stopped rows=10 rejects=2")
     assert TextFormatter().format(record("plain")).endswith("plain")
 
 

@@ -6,11 +6,10 @@ import sys
 from pathlib import Path
 
 import pytest
-
-from warehouse.migrations import MIGRATIONS
 import yaml
 
 from config.settings import DEFAULT_PATH, KEYS, SECTIONS, ConfigError, load
+from warehouse.migrations import MIGRATIONS
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULTS = {k.dotted: k.default for k in KEYS}
@@ -312,6 +311,7 @@ def test_shipped_yaml_is_the_documented_table():
 
 
 def test_readme_holds_the_table_of_keys():
-    from config.settings import ROOT, markdown_table
+    from config.settings import markdown_table
+    from domain.paths import ROOT
     assert markdown_table() in (ROOT / "README.md").read_text(encoding="utf-8"), \
         "README.md is stale: replace its table of keys with `python -m config.settings --markdown`"

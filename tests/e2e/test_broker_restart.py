@@ -7,9 +7,15 @@ import time
 
 import pytest
 
-from streams.ingest import run_ingest
+from ingest.consume import run_ingest
 from streams.kafka_io import StreamError, open_producer
-from tests.helpers import as_messages, publish_raw, simulated_events, unique_topic, wait_until
+from tests.helpers import (
+    as_messages,
+    publish_raw,
+    simulated_events,
+    unique_topic,
+    wait_until,
+)
 from warehouse import queries as q
 
 

@@ -17,10 +17,11 @@ from alerts.engine import evaluate
 from alerts.lifecycle import ACTIVE, replay
 from alerts.rules import load_rules
 from cockpit.job_view import epoch
-from config.settings import ROOT, load
+from config.settings import load
+from domain.paths import ROOT
+from ingest.consume import make_decoder
+from ingest.direct import store_events
 from streams.broker import free_port
-from streams.direct import store_events
-from streams.ingest import make_decoder
 from tests.e2e.test_faults import start_job, stop_job, stored
 from tests.helpers import healthz, wait_until
 from tests.test_demo import children

@@ -4,8 +4,8 @@ headless Chromium. Every process is alive at the end, the wall's badge turns red
 the stop and green within two of the restart without a reload, the alert cycle resumes, and every event is in
 the warehouse exactly once. The seconds measured are printed (bench/README.md has them)."""
 import json
-import re
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -18,7 +18,16 @@ import pytest
 
 from streams.broker import free_port
 from streams.kafka_io import committed_offsets
-from tests.helpers import PROCESS_ENV, as_messages, healthz, publish_raw, sign_in, simulated_events, unique_topic, wait_until
+from tests.helpers import (
+    PROCESS_ENV,
+    as_messages,
+    healthz,
+    publish_raw,
+    sign_in,
+    simulated_events,
+    unique_topic,
+    wait_until,
+)
 from warehouse import WarehouseError, connect
 from warehouse import queries as q
 
@@ -207,7 +216,8 @@ def stored(wh, tables) -> dict[str, int]:
 
 def topic_event_ids(bootstrap: str) -> dict[str, set[str]]:
     """Every event id on the four city topics, by the table its family lands in (read with a new group)."""
-    from streams.kafka_io import TOPICS, open_consumer
+    from domain.topics import TOPICS
+    from streams.kafka_io import open_consumer
 
     tables = {TOPICS["hotline"]: "hotline_events", TOPICS["emergency"]: "emergency_events",
               TOPICS["water"]: "water_readings", TOPICS["ecology"]: "ecology_readings"}

@@ -11,9 +11,15 @@ import uuid
 from pathlib import Path
 
 from streams.kafka_io import committed_offsets
+from tests.helpers import (
+    as_messages,
+    publish_raw,
+    simulated_events,
+    unique_topic,
+    wait_until,
+)
 from warehouse import WarehouseError
 from warehouse import queries as q
-from tests.helpers import as_messages, publish_raw, simulated_events, unique_topic, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 CLICKHOUSE_START = ["clickhouse-server", "--config-file=/etc/clickhouse-server/config.xml", "--daemon"]

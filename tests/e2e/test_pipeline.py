@@ -7,8 +7,14 @@ import pandas as pd
 import pytest
 
 from streams.kafka_io import CLIENTS
+from tests.helpers import (
+    as_messages,
+    ingest_until_committed,
+    publish_raw,
+    simulated_events,
+    unique_topic,
+)
 from warehouse import queries as q
-from tests.helpers import as_messages, ingest_until_committed, publish_raw, simulated_events, unique_topic
 
 BAD = [(None, b"not json at all"), ("k", b"[1, 2, 3]"),
        ("k", b'{"event_id": "x", "schema": "hotline.v9", "ts": 0}')]
@@ -78,7 +84,7 @@ def test_committed_offsets_are_not_consumed_again(broker, warehouse, settings_fo
 
 
 def test_all_four_families_through_the_broker_land_in_their_tables(broker, warehouse, settings_for):
-    from streams.stations import load_stations
+    from config.stations import load_stations
 
     stations = load_stations(city="440100")
     river, air = stations.of_type("river_gauge")[0], stations.of_type("air")[0]

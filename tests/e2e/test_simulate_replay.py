@@ -18,12 +18,12 @@ import msgspec
 import pytest
 
 from config.settings import load
+from domain.topics import TOPICS, route
+from ingest.consume import make_decoder
+from simulator.malformed import REASON
+from simulator.replay import read_events, run_replay
 from streams.broker import EmbeddedBroker
-from streams.city import route
-from streams.ingest import make_decoder
-from streams.kafka_io import TOPICS, Record, open_consumer
-from streams.malformed import REASON
-from streams.replay import read_events, run_replay
+from streams.kafka_io import Record, open_consumer
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from config.settings import ROOT
+from domain.paths import ROOT
 from streams.broker import free_port
 
 

@@ -6,8 +6,23 @@ import shapely
 from shapely.geometry import Point, box, shape
 
 from config.settings import ConfigError
-from layers.districts import (COLORS, METRICS, NO_DATA, Metric, anchors, bounds, city_boundaries, class_breaks, hideout,
-                              labels, legend_items, load_population, metric_scale, metric_values, tips)
+from layers.districts import (
+    COLORS,
+    METRICS,
+    NO_DATA,
+    Metric,
+    anchors,
+    bounds,
+    city_boundaries,
+    class_breaks,
+    hideout,
+    labels,
+    legend_items,
+    load_population,
+    metric_scale,
+    metric_values,
+    tips,
+)
 
 GUANGZHOU = {"440103": "荔湾区", "440104": "越秀区", "440105": "海珠区", "440106": "天河区", "440111": "白云区",
              "440112": "黄埔区", "440113": "番禺区", "440114": "花都区", "440115": "南沙区", "440117": "从化区",

@@ -7,8 +7,15 @@ import pytest
 import shapely
 from shapely.geometry import Polygon, shape
 
-from layers.geo_import import (Division, check_adcode, children_of, import_boundaries, load_boundaries,
-                               simplify_coverage, to_feature)
+from layers.geo_import import (
+    Division,
+    check_adcode,
+    children_of,
+    import_boundaries,
+    load_boundaries,
+    simplify_coverage,
+    to_feature,
+)
 
 GEO_DIR = Path(__file__).resolve().parents[2] / "assets" / "geo"
 GUANGZHOU = {"440103": "荔湾区", "440104": "越秀区", "440105": "海珠区", "440106": "天河区", "440111": "白云区",

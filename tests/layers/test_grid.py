@@ -9,8 +9,18 @@ import pandas as pd
 from shapely.geometry import Point, shape
 
 from layers.districts import NO_DATA
-from layers.grid import (COLORS, HEAT_COLORS, HEAT_OPACITY, OUTLINE, grid_breaks, grid_hideout,
-                         grid_layer, hex_features, legend_items, resolution_for_zoom)
+from layers.grid import (
+    COLORS,
+    HEAT_COLORS,
+    HEAT_OPACITY,
+    OUTLINE,
+    grid_breaks,
+    grid_hideout,
+    grid_layer,
+    hex_features,
+    legend_items,
+    resolution_for_zoom,
+)
 
 TIANHE = h3i.latlng_to_cell(23.1291, 113.3265, 8)  # WGS-84, near 天河体育中心
 DX, DY = 0.005371, -0.002693  # GCJ-02 − WGS-84 around there, roughly

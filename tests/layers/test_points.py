@@ -6,7 +6,14 @@ import pandas as pd
 import pytest
 
 from layers.palette import SEVERITY
-from layers.points import CELL_PX, cell_size, event_features, legend_items, points_layer, viewport_box
+from layers.points import (
+    CELL_PX,
+    cell_size,
+    event_features,
+    legend_items,
+    points_layer,
+    viewport_box,
+)
 
 TZ = "Asia/Shanghai"
 COLUMNS = ["gx", "gy", "n", "lon", "lat", "top", "red", "orange", "yellow", "blue", "done", "id", "ts", "category",

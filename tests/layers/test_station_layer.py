@@ -12,13 +12,14 @@ import pytest
 from werkzeug.serving import make_server
 
 from config.settings import load
+from config.stations import load_stations
+from domain.aqi import LEVELS
+from domain.stations import Station
+from ingest.consume import make_decoder
+from ingest.direct import store_events
 from layers import palette
 from layers.stations import legend_items, station_features, station_layer
-from streams.aqi import LEVELS
 from streams.broker import free_port
-from streams.direct import store_events
-from streams.ingest import make_decoder
-from streams.stations import Station, load_stations
 from warehouse.map_queries import ecology_latest, water_latest
 from warehouse.queries import run
 

@@ -10,12 +10,12 @@ import pandas as pd
 import pytest
 
 from config.settings import load
-from streams.direct import store_events
-from streams.ingest import make_decoder
+from ingest.consume import make_decoder
+from ingest.direct import store_events
+from tests.helpers import Clock
 from warehouse import analysis_queries as aq
 from warehouse.map_queries import h3_parent_masks
 from warehouse.queries import run
-from tests.helpers import Clock
 from warehouse.sql import PLACEHOLDER, check_params
 
 HOUR, DAY = 3600, 86400

@@ -12,13 +12,14 @@ import pandas as pd
 import pytest
 
 from config.settings import load
+from config.stations import load_stations
+from domain.aqi import hourly_aqi
+from domain.contract import ECOLOGY_METRICS, WATER_METRICS
+from ingest.consume import make_decoder
+from ingest.direct import store_events
 from layers.districts import metric_values
-from streams.aqi import hourly_aqi
-from streams.direct import store_events
-from streams.ingest import make_decoder
-from streams.stations import load_stations
 from warehouse import map_queries as mq
-from warehouse.migrations import ECOLOGY_METRICS, H3_RESOLUTION, WATER_METRICS
+from warehouse.migrations import H3_RESOLUTION
 from warehouse.queries import run
 from warehouse.sql import PLACEHOLDER, check_params
 

@@ -1,7 +1,7 @@
 """Sensor rollups kept by materialized views, on both backends: exact, and unmoved by a redelivered reading."""
 import pandas as pd
 
-from streams.sink import COLUMNS, to_columns
+from ingest.sink import COLUMNS, to_columns
 from warehouse import queries as q
 
 T0 = pd.Timestamp("2026-11-23 10:00:00", tz="UTC")
