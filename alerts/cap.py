@@ -86,7 +86,7 @@ def to_cap(snapshot: Mapping, *, sender: str, boundaries: dict | None = None, ti
            msg_type: str | None = None, rule: Rule | None = None, sender_name: str = SENDER_NAME) -> str:
     """One alert snapshot as a CAP 1.2 XML document (UTF-8 text with its declaration).
 
-    ``boundaries``: the city's district GeoJSON (``layers.districts.city_boundaries``) for the district polygon
+    ``boundaries``: the city's district GeoJSON (``domain.districts.city_boundaries``) for the district polygon
     and name; without it, or for a district it lacks, the area is a circle around the subject's point (if any).
     ``msg_type``: None → :func:`message_type`. ``rule``: the alert's rule, which a threshold alert needs for its
     category (the snapshot does not say which stations it watches); without it that category is Other.

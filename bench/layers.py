@@ -25,6 +25,7 @@ from bench.common import warehouse_urls  # noqa: E402
 from cockpit import map_view  # noqa: E402
 from cockpit.runtime import load_files  # noqa: E402
 from config.settings import load  # noqa: E402
+from domain.districts import city_boundaries
 from ingest.consume import make_decoder  # noqa: E402
 from ingest.direct import store_events  # noqa: E402
 from layers import districts, grid, points, stations  # noqa: E402
@@ -90,7 +91,7 @@ def main() -> None:
     events = city.advance(now)
     mapped = sum(e["schema"] in ("hotline.v1", "emergency.v1") for e in events)
     print(f"a simulated day: {len(events):,} events, {mapped:,} of them work-order and incident events on the map")
-    (south, west), (north, east) = districts.bounds(districts.city_boundaries(settings.city.adcode))
+    (south, west), (north, east) = districts.bounds(city_boundaries(settings.city.adcode))
     box = points.viewport_box([[south, west], [north, east]], (west, south, east, north))
     boundaries = (ROOT / "assets" / "geo" / f"{settings.city.adcode}.geojson").stat().st_size
     for name, url in warehouse_urls(args.clickhouse).items():

@@ -7,7 +7,7 @@ from flask import Flask, Response, abort, jsonify
 from alerts import store
 from alerts.cap import open_alerts_json, to_cap
 from cockpit.runtime import current
-from layers.districts import city_boundaries
+from domain.districts import city_boundaries
 
 MAX_ID = 256
 

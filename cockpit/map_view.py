@@ -24,6 +24,7 @@ from domain.contract import (
     HOTLINE_STATUS_ZH,
     LEVEL_ZH,
 )
+from domain.districts import city_boundaries
 from layers import districts as dmap
 from layers.grid import MIN_RES
 from layers.points import cell_size
@@ -63,7 +64,7 @@ OUTSIDE_NOTE = "当前视野不在本市范围内，移回本市查看"
 @lru_cache(maxsize=8)
 def region_box(adcode: str) -> mq.Box:
     """(west, south, east, north) of the city's boundaries widened by :data:`REGION_MARGIN`."""
-    (south, west), (north, east) = dmap.bounds(dmap.city_boundaries(adcode))
+    (south, west), (north, east) = dmap.bounds(city_boundaries(adcode))
     return west - REGION_MARGIN, south - REGION_MARGIN, east + REGION_MARGIN, north + REGION_MARGIN
 
 

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import json
+import re
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -11,9 +13,61 @@ from shapely.geometry import shape
 
 from domain.paths import GEO_DIR
 
+POLYGONAL = ("Polygon", "MultiPolygon")
+ADCODE = re.compile(r"\d{6}")
+
 
 def boundaries_path(adcode: str) -> Path:
     return GEO_DIR / f"{adcode}.geojson"
+
+
+@lru_cache(maxsize=8)
+def city_boundaries(adcode: str) -> dict:
+    """The shipped boundaries of a city (its districts) or a province (its cities), read and checked once."""
+    return load_boundaries(boundaries_path(adcode))
+
+
+def load_boundaries(path: Path) -> dict:
+    """Read a shipped boundaries file; ``ValueError`` naming the file and the problem if it is malformed."""
+    path = Path(path)
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{path} is missing; run 'python run_cockpit.py geo import {path.stem}'") from None
+    except json.JSONDecodeError as e:
+        raise ValueError(f"{path}: not JSON ({e})") from None
+    problem = _collection_problem(doc)
+    if problem:
+        raise ValueError(f"{path}: {problem}")
+    return doc
+
+
+def _collection_problem(doc: object) -> str:
+    if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection":
+        return "not a GeoJSON FeatureCollection"
+    if not isinstance(doc.get("features"), list) or not doc["features"]:
+        return "has no features"
+    for i, feature in enumerate(doc["features"]):
+        problem = _feature_problem(feature)
+        if problem:
+            return f"feature {i} {problem}"
+    return ""
+
+
+def _feature_problem(feature: object) -> str:
+    props = feature.get("properties") if isinstance(feature, dict) else None
+    if not isinstance(props, dict):
+        return "has no properties"
+    adcode = props.get("adcode")
+    if not isinstance(adcode, str) or not ADCODE.fullmatch(adcode):
+        return f"has adcode {adcode!r}, not a 6-digit string"
+    if not isinstance(props.get("name"), str) or not props["name"]:
+        return f"({adcode}) has no name"
+    geometry = feature.get("geometry")
+    kind = geometry.get("type") if isinstance(geometry, dict) else None
+    if kind not in POLYGONAL or not geometry.get("coordinates"):
+        return f"({adcode}) has geometry {kind!r}, not a Polygon or MultiPolygon with coordinates"
+    return ""
 
 
 class DistrictIndex:
@@ -27,13 +81,10 @@ class DistrictIndex:
 
     @classmethod
     def for_city(cls, adcode: str) -> "DistrictIndex":
-        path = boundaries_path(adcode)
         try:
-            doc = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise FileNotFoundError(f"no boundaries for city {adcode}: {path} is missing; "
-                                    f"run 'python run_cockpit.py geo import {adcode}'") from None
-        return cls(doc["features"])
+            return cls(city_boundaries(adcode)["features"])
+        except FileNotFoundError as e:
+            raise FileNotFoundError(f"no boundaries for city {adcode}: {e}") from None
 
     def locate(self, lon: float, lat: float) -> str:
         return self.locate_many(np.array([lon]), np.array([lat]))[0]

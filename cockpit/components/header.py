@@ -9,14 +9,14 @@ from cockpit import access
 from cockpit.runtime import current
 from cockpit.signin import csrf_token
 from cockpit.users import ROLE_NAMES, User
-from layers import districts as dmap
+from domain.districts import city_boundaries
 
 SCREENS = (("/wall", "一屏统览"), ("/map", "全域态势"), ("/duty", "值班研判"), ("/brief", "领导驾驶舱"),
            ("/analysis", "分析研判"))
 
 
 def header(screen: str, user: User | None, badge: list | tuple = ()) -> html.Div:
-    city = dmap.city_boundaries(current().settings.city.adcode).get("name", "")
+    city = city_boundaries(current().settings.city.adcode).get("name", "")
     right = [*badge] + ([] if user is None else [
         html.Nav(className="nav", children=[dcc.Link(label, href=path) for path, label in SCREENS
                                             if label != screen and access.may_open(user.role, path)]),

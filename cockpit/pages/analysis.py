@@ -17,6 +17,7 @@ from cockpit.components.freshness import as_of, freshness_badge
 from cockpit.components.header import header
 from cockpit.runtime import current
 from cockpit.signin import current_user
+from domain.districts import city_boundaries
 from layers import districts as dmap
 from layers.city_map import fit_on_load
 from warehouse import analysis_queries as aq
@@ -40,7 +41,7 @@ def layout(**query) -> html.Div:
         html.Div(id=f"{PREFIX}-kpis", className="kpi-row analysis-kpis"),
         *av.body(PREFIX, "各区分布", "各区明细"),
         *av.stores(PREFIX, "?" + urlencode(query, doseq=True), None,
-                   dmap.bounds(dmap.city_boundaries(s.city.adcode))),
+                   dmap.bounds(city_boundaries(s.city.adcode))),
     ])
 
 

@@ -17,6 +17,7 @@ from cockpit.components.header import header
 from cockpit.recent import Recent
 from cockpit.runtime import current
 from cockpit.signin import current_user
+from domain.districts import city_boundaries
 from layers import districts as dmap
 from warehouse.brief_queries import load_brief
 
@@ -62,7 +63,7 @@ def controls(period: brief_view.Period, now: float, tz: str) -> html.Div:
 
 
 def city_name() -> str:
-    return dmap.city_boundaries(current().settings.city.adcode).get("name", "")
+    return city_boundaries(current().settings.city.adcode).get("name", "")
 
 
 def make_brief(stored) -> tuple[brief_view.Brief, brief_view.Period]:

@@ -18,6 +18,7 @@ from cockpit.components.freshness import as_of, freshness_badge
 from cockpit.components.header import header
 from cockpit.runtime import current
 from cockpit.signin import current_user
+from domain.districts import city_boundaries
 from layers import districts as dmap
 from layers import grid
 from layers.city_map import fit_on_load
@@ -40,7 +41,7 @@ def layout(adcode: str = "", **query) -> html.Div:
         return html.Div(className="analysis", children=[
             header("区县分析", current_user()), html.Div(av.messages(errors[:1]), className="analysis-errors", role="alert"),
             dcc.Link("返回全市分析", href="/analysis", className="analysis-back")])
-    boundaries = dmap.city_boundaries(s.city.adcode)
+    boundaries = city_boundaries(s.city.adcode)
     own = [f for f in boundaries["features"] if f["properties"]["adcode"] == state.district]
     overlays = (("网格 (H3)", grid.grid_layer(PREFIX), True), ("选中网格", av.selected_layer(PREFIX), True))
     return html.Div(className="analysis", children=[

@@ -13,6 +13,7 @@ from cockpit.components.freshness import as_of, freshness_badge
 from cockpit.components.header import header
 from cockpit.runtime import current
 from cockpit.signin import current_user
+from domain.districts import city_boundaries
 from layers import districts as dmap
 from layers import grid, points, stations
 from layers.city_map import city_map, fit_on_load
@@ -71,7 +72,7 @@ def layout(metric: str = "open_orders", district: str = "", **_query) -> html.Di
             ]),
         ]),
         dcc.Store(id="map-selected", data=district),
-        dcc.Store(id="map-fit", data=dmap.bounds(dmap.city_boundaries(s.city.adcode))),
+        dcc.Store(id="map-fit", data=dmap.bounds(city_boundaries(s.city.adcode))),
         dcc.Store(id="map-districts-legend"),
         dcc.Store(id="map-grid-legend"),
         dcc.Interval(id="map-tick", interval=refresh_ms),

@@ -10,6 +10,7 @@ from cockpit import job_view, wall_view
 from cockpit.components.freshness import answer, freshness, freshness_badge
 from cockpit.components.kpi import format_count, format_percent, kpi_tile
 from cockpit.runtime import current
+from domain.districts import city_boundaries
 from layers import districts as dmap
 from layers import palette, stations
 from layers.city_map import city_map
@@ -79,7 +80,7 @@ def panel(title: str, body, note: str = "") -> html.Div:
 
 
 def city_name(adcode: str) -> str:
-    return dmap.city_boundaries(adcode).get("name", "")
+    return city_boundaries(adcode).get("name", "")
 
 
 clientside_callback(

@@ -25,7 +25,7 @@ from alerts.cap import (
 from alerts.lifecycle import ACTIVE, STATES
 from alerts.rules import load_rules
 from domain.coords import gcj02_to_wgs84, wgs84_to_gcj02
-from layers.districts import city_boundaries
+from domain.districts import city_boundaries
 
 ROOT = Path(__file__).resolve().parents[2]
 RULES = {r.id: r for r in load_rules(ROOT / "config" / "alerts.yaml")}

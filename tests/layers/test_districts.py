@@ -6,6 +6,7 @@ import shapely
 from shapely.geometry import Point, box, shape
 
 from config.settings import ConfigError
+from domain.districts import city_boundaries
 from layers.districts import (
     COLORS,
     METRICS,
@@ -13,7 +14,6 @@ from layers.districts import (
     Metric,
     anchors,
     bounds,
-    city_boundaries,
     class_breaks,
     hideout,
     labels,

@@ -7,12 +7,12 @@ import pytest
 import shapely
 from shapely.geometry import Polygon, shape
 
+from domain.districts import load_boundaries
 from layers.geo_import import (
     Division,
     check_adcode,
     children_of,
     import_boundaries,
-    load_boundaries,
     simplify_coverage,
     to_feature,
 )
