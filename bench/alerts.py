@@ -1,6 +1,6 @@
 """One evaluation cycle of every alert rule over 10M work-order events and 50M sensor readings in chDB.
 
-    python bench/alerts.py [--orders 10000000] [--readings 50000000] [--runs 5]
+    python -m bench.alerts [--orders 10000000] [--readings 50000000] [--runs 5]
 
 The city is ``bench/citydata.py``'s (10M work-order events and 50M readings generated inside chDB, with "what
 is going on now" so that every rule fires), in a temporary directory removed at the end.
@@ -18,21 +18,16 @@ from __future__ import annotations
 import argparse
 import shutil
 import statistics
-import sys
 import tempfile
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from citydata import filled_city, percentile  # noqa: E402
-
-from alerts import engine, store  # noqa: E402
-from alerts.engine import evaluate  # noqa: E402
-from alerts.rules import load_rules  # noqa: E402
-from alerts.sql import condition  # noqa: E402
-from warehouse import queries  # noqa: E402
+from alerts import engine, store
+from alerts.engine import evaluate
+from alerts.rules import load_rules
+from alerts.sql import condition
+from bench.citydata import filled_city, percentile
+from domain.paths import ROOT
+from warehouse import queries
 
 
 def granules(wh, query: tuple[str, dict]) -> str:

@@ -1,7 +1,7 @@
 """Bounded work on /map: what one user can make the server do, before and after cockpit/limits.py and the
 viewport bounds of cockpit/map_view.py, in one process.
 
-    python bench/bounded.py [--orders-per-day 100000] [--hours 24] [--parallel 20]
+    python -m bench.bounded [--orders-per-day 100000] [--hours 24] [--parallel 20]
 
 A simulated day is stored in chDB. Then, signed in as the wall role:
 
@@ -19,21 +19,18 @@ import secrets
 import sys
 import tempfile
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from cockpit.serve import WebServer  # noqa: E402
-from config.settings import load  # noqa: E402
-from layers.points import cell_size, event_features  # noqa: E402
-from streams.broker import free_port  # noqa: E402
-from tests.cockpit.calls import map_load  # noqa: E402
-from tests.helpers import signed_in_client, simulated_events, store_directly  # noqa: E402
-from warehouse import connect  # noqa: E402
-from warehouse import map_queries as mq  # noqa: E402
-from warehouse import queries as q  # noqa: E402
-from warehouse.migrations import migrate  # noqa: E402
+from cockpit.serve import WebServer
+from config.settings import load
+from domain.paths import ROOT
+from layers.points import cell_size, event_features
+from streams.broker import free_port
+from tests.cockpit.calls import map_load
+from tests.helpers import signed_in_client, simulated_events, store_directly
+from warehouse import connect
+from warehouse import map_queries as mq
+from warehouse import queries as q
+from warehouse.migrations import migrate
 
 
 def size(obj) -> int:

@@ -23,32 +23,27 @@ from __future__ import annotations
 
 import math
 import random
-import sys
 import time
 from itertools import accumulate
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+import h3
+import numpy as np
 
-import h3  # noqa: E402
-import numpy as np  # noqa: E402
-
-from config.stations import load_stations  # noqa: E402
+from config.stations import load_stations
 from domain.contract import ECOLOGY_METRICS, WATER_METRICS
-from domain.coords import gcj02_to_wgs84, to_wgs84_and_gcj02_many  # noqa: E402
-from domain.districts import DistrictIndex  # noqa: E402
-from simulator.hotline import (  # noqa: E402
+from domain.coords import gcj02_to_wgs84, to_wgs84_and_gcj02_many
+from domain.districts import DistrictIndex
+from simulator.hotline import (
     CATEGORIES,
     CHANNELS,
     DISTRICT_WEIGHT,
     HOURLY,
     random_point,
 )
-from simulator.incidents import BACKGROUND, GRADE, LEVELS, TYPES  # noqa: E402
-from warehouse import connect, queries  # noqa: E402
-from warehouse.migrations import H3_RESOLUTION, migrate  # noqa: E402
-from warehouse.sql import placeholders  # noqa: E402
+from simulator.incidents import BACKGROUND, GRADE, LEVELS, TYPES
+from warehouse import connect, queries
+from warehouse.migrations import H3_RESOLUTION, migrate
+from warehouse.sql import placeholders
 
 MINUTE, HOUR, DAY = 60, 3600, 86400
 SPAN = 35 * DAY  # five weeks: the surge rule reads the same hour of the previous four

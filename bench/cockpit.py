@@ -1,7 +1,7 @@
 """Each screen's refresh on the server and its load in headless Chromium, over 10M work-order events and 50M
 sensor readings in chDB.
 
-    python bench/cockpit.py [--orders 10000000] [--readings 50000000] [--runs 20]
+    python -m bench.cockpit [--orders 10000000] [--readings 50000000] [--runs 20]
 
 The city is ``bench/citydata.py``'s, with one alert cycle evaluated so that /duty has a queue. Per screen (signed
 in as a role that may open it):
@@ -22,23 +22,19 @@ import argparse
 import json
 import shutil
 import statistics
-import sys
 import tempfile
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+import dash
 
-import dash  # noqa: E402
-from citydata import filled_city, percentile  # noqa: E402
-
-from alerts.engine import evaluate  # noqa: E402
-from alerts.rules import load_rules  # noqa: E402
-from cockpit.serve import WebServer  # noqa: E402
-from config.settings import load  # noqa: E402
-from streams.broker import free_port  # noqa: E402
-from tests.helpers import csrf_header, sign_in, signed_in_client  # noqa: E402
+from alerts.engine import evaluate
+from alerts.rules import load_rules
+from bench.citydata import filled_city, percentile
+from cockpit.serve import WebServer
+from config.settings import load
+from domain.paths import ROOT
+from streams.broker import free_port
+from tests.helpers import csrf_header, sign_in, signed_in_client
 
 SCREENS = (("/wall", "wall", 0.3), ("/duty", "duty", None), ("/brief", "leader", None),
            ("/analysis", "analyst", 1.0), ("/district/440106", "analyst", 1.0))  # path, role, p95 target (s)

@@ -1,6 +1,6 @@
 """Why msgspec decodes the events: bytes → a validated event, msgspec against pydantic v2 on the same messages.
 
-    python bench/decoders.py [--hours 6]
+    python -m bench.decoders [--hours 6]
 
 The messages are the simulated city's (all four families) plus the malformed kinds of ``simulator.malformed``
 that a schema can refuse (the others — a place outside the city, a time too far off, an unknown station, size —
@@ -15,26 +15,21 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import sys
 import time
 import types
 import typing
 from collections import Counter
-from pathlib import Path
 from typing import Annotated, Any, Callable, Literal, Union
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+import msgspec
+import pydantic
 
-import msgspec  # noqa: E402
-import pydantic  # noqa: E402
-
-from config.settings import load  # noqa: E402
-from domain.contract import STRICT, STRICT_DECODER  # noqa: E402
-from ingest.consume import freeze_startup_heap, make_decoder  # noqa: E402
-from simulator.city import City  # noqa: E402
-from simulator.malformed import corrupt, kinds_for  # noqa: E402
-from streams.kafka_io import Record  # noqa: E402
+from config.settings import load
+from domain.contract import STRICT, STRICT_DECODER
+from ingest.consume import freeze_startup_heap, make_decoder
+from simulator.city import City
+from simulator.malformed import corrupt, kinds_for
+from streams.kafka_io import Record
 
 HOUR = 3600
 SCHEMA_KINDS = ("empty", "truncated", "not_object", "not_utf8", "missing_field", "bad_type", "bad_value",

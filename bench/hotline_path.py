@@ -1,6 +1,6 @@
 """Hot paths of the hotline slice, measured in one process and printed with ratios against baselines.
 
-    python bench/hotline_path.py [--events 200000] [--clickhouse 127.0.0.1:9000]
+    python -m bench.hotline_path [--events 200000] [--clickhouse 127.0.0.1:9000]
 
 1. decode + validate + normalise (ingest.decode.Decoder) vs the baseline json.loads alone;
 2. rows → columns → columnar insert, into chDB and (if reachable) the ClickHouse server;
@@ -11,25 +11,20 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import sys
 import threading
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+import msgspec
 
-import msgspec  # noqa: E402
-
-from bench.common import warehouse_urls  # noqa: E402
-from cockpit import wall_view  # noqa: E402
-from domain.districts import DistrictIndex  # noqa: E402
-from ingest.decode import Decoder  # noqa: E402
-from ingest.sink import Batch, to_columns, write_batch  # noqa: E402
-from simulator.hotline import HotlineSimulator  # noqa: E402
-from streams.kafka_io import Record  # noqa: E402
-from warehouse import connect  # noqa: E402
-from warehouse.migrations import migrate  # noqa: E402
+from bench.common import warehouse_urls
+from cockpit import wall_view
+from domain.districts import DistrictIndex
+from ingest.decode import Decoder
+from ingest.sink import Batch, to_columns, write_batch
+from simulator.hotline import HotlineSimulator
+from streams.kafka_io import Record
+from warehouse import connect
+from warehouse.migrations import migrate
 
 
 def timed(fn, *args):

@@ -1,6 +1,6 @@
 """Ingest throughput per Kafka client: raw poll+decode (a) against the full ingest into each warehouse (b).
 
-    python bench/ingest.py [--events 300000] [--clickhouse 127.0.0.1:9000]
+    python -m bench.ingest [--events 300000] [--clickhouse 127.0.0.1:9000]
 
 Publishes M realistic hotline events to an embedded tansu broker, then for each client measures (a) a
 consumer group polling and decoding everything, and (b) ``ingest.consume.run_ingest`` into chDB and into the
@@ -11,26 +11,21 @@ steady rate), and both are also reported including the join.
 from __future__ import annotations
 
 import argparse
-import sys
 import threading
 import time
 import uuid
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+import msgspec
 
-import msgspec  # noqa: E402
-
-from bench.common import warehouse_urls  # noqa: E402
-from config.settings import load  # noqa: E402
-from domain.districts import DistrictIndex  # noqa: E402
-from ingest.consume import freeze_startup_heap, make_decoder, run_ingest  # noqa: E402
-from simulator.hotline import HotlineSimulator  # noqa: E402
-from streams.broker import EmbeddedBroker  # noqa: E402
-from streams.kafka_io import CLIENTS, ensure_topics, open_consumer, open_producer  # noqa: E402
-from warehouse import connect  # noqa: E402
-from warehouse.migrations import migrate  # noqa: E402
+from bench.common import warehouse_urls
+from config.settings import load
+from domain.districts import DistrictIndex
+from ingest.consume import freeze_startup_heap, make_decoder, run_ingest
+from simulator.hotline import HotlineSimulator
+from streams.broker import EmbeddedBroker
+from streams.kafka_io import CLIENTS, ensure_topics, open_consumer, open_producer
+from warehouse import connect
+from warehouse.migrations import migrate
 
 TOPIC = "bench.hotline"
 

@@ -1,6 +1,6 @@
 """The whole-city map with ~100,000 events in the warehouse: payload and build time of each layer.
 
-    python bench/layers.py [--orders-per-day 16500] [--runs 20] [--clickhouse 127.0.0.1:9000]
+    python -m bench.layers [--orders-per-day 16500] [--runs 20] [--clickhouse 127.0.0.1:9000]
 
 A simulated day of the city (work orders, incidents, sensors) goes into a fresh chDB (and the ClickHouse server
 when it answers) through the ingest decoder. Then, at the city view the /map page opens with (zoom 9.75, the
@@ -14,25 +14,21 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from bench.common import warehouse_urls  # noqa: E402
-from cockpit import map_view  # noqa: E402
-from cockpit.runtime import load_files  # noqa: E402
-from config.settings import load  # noqa: E402
+from bench.common import warehouse_urls
+from cockpit import map_view
+from cockpit.runtime import load_files
+from config.settings import load
 from domain.districts import city_boundaries
-from ingest.consume import make_decoder  # noqa: E402
-from ingest.direct import store_events  # noqa: E402
-from layers import districts, grid, points, stations  # noqa: E402
-from layers.city_map import city_outline  # noqa: E402
-from simulator.city import City, scenarios_of  # noqa: E402
-from warehouse import connect, queries  # noqa: E402
-from warehouse.migrations import migrate  # noqa: E402
+from domain.paths import ROOT
+from ingest.consume import make_decoder
+from ingest.direct import store_events
+from layers import districts, grid, points, stations
+from layers.city_map import city_outline
+from simulator.city import City, scenarios_of
+from warehouse import connect, queries
+from warehouse.migrations import migrate
 
 ZOOM = 9.75  # the /map page's fitted zoom for Guangzhou at 1920×1080
 

@@ -1,6 +1,6 @@
 """The simulated city's speed: how long a back-fill takes, and what publishing adds over a bare producer.
 
-    python bench/simulate.py [--hours 24]
+    python -m bench.simulate [--hours 24]
 
 1. each simulator's ``advance`` over the hours (hotline, incidents, sensors), then the whole ``City`` with
    and without all four scenarios: events/s of simulated history;
@@ -11,23 +11,19 @@
 from __future__ import annotations
 
 import argparse
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+import msgspec
 
-import msgspec  # noqa: E402
-
-from config.settings import load  # noqa: E402
-from domain.districts import DistrictIndex  # noqa: E402
+from config.settings import load
+from domain.districts import DistrictIndex
 from domain.topics import TOPICS, route
-from simulator.city import City, Publisher, scenarios_of  # noqa: E402
-from simulator.replay import read_events  # noqa: E402
-from streams.broker import EmbeddedBroker  # noqa: E402
-from streams.kafka_io import ensure_topics, open_producer  # noqa: E402
+from simulator.city import City, Publisher, scenarios_of
+from simulator.replay import read_events
+from streams.broker import EmbeddedBroker
+from streams.kafka_io import ensure_topics, open_producer
 
 HOUR = 3600
 

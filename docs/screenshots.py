@@ -2,33 +2,30 @@
 incident) and one alert cycle in a fresh chDB, the cockpit served on it, Debian's Chromium at 1920×1080 signed in
 as admin (the sign-in page itself signed out).
 
-    python docs/screenshots.py [--out docs/screenshots]
+    python -m docs.screenshots [--out docs/screenshots]
 """
 from __future__ import annotations
 
 import argparse
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from playwright.sync_api import sync_playwright
 
-from playwright.sync_api import sync_playwright  # noqa: E402
-
-from alerts.engine import evaluate  # noqa: E402
-from alerts.rules import load_rules  # noqa: E402
-from cockpit.serve import WebServer  # noqa: E402
-from config.settings import load  # noqa: E402
-from ingest.consume import make_decoder  # noqa: E402
-from ingest.direct import store_events  # noqa: E402
-from layers.districts import city_anchors  # noqa: E402
-from simulator.city import City, scenarios_of  # noqa: E402
-from streams.broker import free_port  # noqa: E402
-from tests.helpers import sign_in  # noqa: E402
-from warehouse import connect  # noqa: E402
-from warehouse.migrations import migrate  # noqa: E402
+from alerts.engine import evaluate
+from alerts.rules import load_rules
+from cockpit.serve import WebServer
+from config.settings import load
+from domain.paths import ROOT
+from ingest.consume import make_decoder
+from ingest.direct import store_events
+from layers.districts import city_anchors
+from simulator.city import City, scenarios_of
+from streams.broker import free_port
+from tests.helpers import sign_in
+from warehouse import connect
+from warehouse.migrations import migrate
 
 CHROMIUM = "/usr/bin/chromium"
 LAYER = "document.querySelectorAll('.leaflet-control-layers-selector')[{}].click()"  # 0 区县 … 4 监测站点

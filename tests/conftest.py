@@ -9,19 +9,16 @@ from __future__ import annotations
 import os
 import secrets
 import socket
-import sys
 import uuid
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from config.settings import load  # noqa: E402
-from streams.broker import EmbeddedBroker  # noqa: E402
-from warehouse import connect  # noqa: E402
-from warehouse.migrations import migrate  # noqa: E402
+from config.settings import load
+from domain.paths import ROOT
+from streams.broker import EmbeddedBroker
+from warehouse import connect
+from warehouse.migrations import migrate
 
 STRICT = os.environ.get("COCKPIT_TEST_REQUIRE_SERVERS") == "1"
 CLICKHOUSE = os.environ.get("COCKPIT_TEST_CLICKHOUSE", "127.0.0.1:9000")

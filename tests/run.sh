@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The test command: installs what the tests need (Debian packages, Python packages), starts the ClickHouse
-# server if it is not running, and runs pytest. The Kafka-protocol broker (tansu) and chDB are started by
-# the tests themselves.
+# server if it is not running, checks the import contracts (lint-imports) and runs pytest. The Kafka-protocol
+# broker (tansu) and chDB are started by the tests themselves.
 #
 #   bash tests/run.sh [--strict] [pytest args…]
 #
@@ -41,4 +41,6 @@ if ! clickhouse_up; then
     clickhouse_up || { echo "tests/run.sh: clickhouse-server did not start (see /var/log/clickhouse-server/)"; exit 1; }
 fi
 
+# the import contracts of pyproject.toml: an arrow against the stages' direction fails the run
+lint-imports --no-cache
 exec python -m pytest "$@"

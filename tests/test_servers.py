@@ -101,10 +101,10 @@ def test_a_server_without_a_root_of_its_own_removes_its_temporary_directory(clic
 
 
 def test_the_server_dies_with_the_process_that_started_it(clickhouse_binary, tmp_path):
-    code = (f"import os, sys; sys.path.insert(0, {str(ROOT)!r}); from tests.servers import ClickHouseServer; "
+    code = ("import os; from tests.servers import ClickHouseServer; "
             f"s = ClickHouseServer({str(tmp_path / 'orphan')!r}).start(); print(s.pid, flush=True); "
             "os.kill(os.getpid(), 9)")
-    parent = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    parent = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=ROOT)
     assert parent.returncode == -9, parent.stderr
     pid = int(parent.stdout.split()[0])
     assert wait_until(lambda: not _alive(pid), timeout=15), f"clickhouse-server {pid} outlived its parent"
