@@ -34,6 +34,7 @@ from domain.contract import (
     HOTLINE_CATEGORIES,
     HOTLINE_STATUS_ZH,
 )
+from domain.times import local
 from warehouse.analysis_queries import SOURCES, Filters, Period
 
 MAX_DAYS = 31
@@ -72,7 +73,7 @@ class ViewState:
 
 def default_range(now: float, tz: str) -> tuple[dt.datetime, dt.datetime]:
     """The last :data:`DEFAULT_DAYS` local days, today included: [midnight 6 days ago, midnight tonight)."""
-    today = dt.datetime.fromtimestamp(now, ZoneInfo(tz)).date()
+    today = local(now, tz).date()
     return _midnight(today - dt.timedelta(days=DEFAULT_DAYS - 1), tz), _midnight(today + dt.timedelta(days=1), tz)
 
 
@@ -142,7 +143,7 @@ def _range(values: dict[str, str], now: float, tz: str, errors: list[str]) -> tu
 
 def earliest_day(now: float, tz: str) -> dt.datetime:
     """The first local midnight a period may start at: :data:`MAX_AGE_DAYS` days before today."""
-    today = dt.datetime.fromtimestamp(now, ZoneInfo(tz)).date()
+    today = local(now, tz).date()
     return _midnight(today - dt.timedelta(days=MAX_AGE_DAYS), tz)
 
 

@@ -7,7 +7,6 @@ import datetime as dt
 import math
 import time
 from dataclasses import dataclass, replace
-from zoneinfo import ZoneInfo
 
 import dash_leaflet as dl
 import h3
@@ -25,6 +24,7 @@ from domain.contract import (
     HOTLINE_STATUS_ZH,
     LEVEL_ZH,
 )
+from domain.times import local, local_time
 from layers import districts as dmap
 from layers.city_map import city_map
 from warehouse.analysis_queries import GRAINS, Overview, Period
@@ -125,8 +125,7 @@ def slot_labels(period: Period, grain: str, tz: str) -> list[str]:
     at midnight), '11-23 08时' by the hour."""
     step = GRAINS[grain]
     count = max(1, math.ceil((period.end - period.start) / step))
-    zone = ZoneInfo(tz)
-    starts = [dt.datetime.fromtimestamp(period.start + i * step, zone) for i in range(count)]
+    starts = [local(period.start + i * step, tz) for i in range(count)]
     hourly = grain == "hour" or any(s.time() != dt.time(0) for s in starts)
     return [s.strftime("%m-%d %H时" if hourly else "%m-%d") for s in starts]
 
@@ -235,10 +234,6 @@ def _place_name(key: str, names: dict[str, str] | None) -> str:
     return h3.int_to_str(int(key))
 
 
-def local_time(epoch: int, tz: str) -> str:
-    return dt.datetime.fromtimestamp(int(epoch), ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M")
-
-
 def entity_table(frame: pd.DataFrame, source: str, names: dict[str, str], tz: str) -> tuple[list, list]:
     """(columns, rows) of an entity list (analysis_queries.entity_list), newest first."""
     t = TERMS[source]
@@ -247,7 +242,7 @@ def entity_table(frame: pd.DataFrame, source: str, names: dict[str, str], tz: st
                {"id": "subkind", "name": "子类" if source == "hotline" else "级别"}, {"id": "state", "name": "期末状态"},
                {"id": "major", "name": "紧急" if source == "hotline" else "重大及以上"},
                {"id": "text", "name": "诉求内容" if source == "hotline" else "事件描述"}]
-    rows = [{"id": r.id, "opened": local_time(r.opened_at, tz), "district": names.get(r.district, UNLOCATED),
+    rows = [{"id": r.id, "opened": local_time(int(r.opened_at), tz), "district": names.get(r.district, UNLOCATED),
              "kind": kind_label(source, r.kind),
              "subkind": LEVEL_ZH.get(r.subkind, "待定级") if source == "emergency" else r.subkind,
              "state": STATUS_ZH[source].get(r.state, r.state), "major": "是" if int(r.major) else "",
@@ -287,7 +282,7 @@ def cell_outline(cell: str, o: Overview) -> list[list[float]]:
 def filter_bar(prefix: str, state: st.ViewState, now: float, tz: str, *, resolution: bool = False) -> html.Div:
     """Dates (the last day included), source, category, status, comparison; the grid's resolution on the district
     page; refresh and export."""
-    today = dt.datetime.fromtimestamp(now, ZoneInfo(tz)).date()
+    today = local(now, tz).date()
     first, last = st.picker_days(state)
     parts = [
         labelled("时间", dcc.DatePickerRange(

@@ -7,9 +7,10 @@ Inputs are those of cockpit.brief_view: ``Numbers`` of the period and the previo
 """
 from __future__ import annotations
 
+from domain.contract import LEVEL_GRADE_ZH
 from warehouse.brief_queries import Numbers
 
-GRADE_NAMES = (("I", "Ⅰ级"), ("II", "Ⅱ级"), ("III", "Ⅲ级"), ("IV", "Ⅳ级"), ("", "未定级"))
+GRADE_NAMES = (*LEVEL_GRADE_ZH.items(), ("", "未定级"))
 LISTED = 3  # entries named per list
 
 

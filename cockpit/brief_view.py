@@ -11,16 +11,24 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 
 from cockpit import brief_text
-from domain.contract import EMERGENCY_STATUS_ZH, EMERGENCY_TYPE_ZH, LEVEL_ZH
+from domain.contract import (
+    EMERGENCY_STATUS_ZH,
+    EMERGENCY_TYPE_ZH,
+    LEVEL_GRADE_ZH,
+    LEVEL_NAME_ZH,
+    LEVEL_ZH,
+)
+from domain.times import local, local_time
 from warehouse.brief_queries import BriefData, Numbers
 
 DAY_PATTERN = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 WEEK_PATTERN = re.compile(r"^(\d{4})-W(\d{2})$")
 WEEKDAYS = "一二三四五六日"
 TOP = 5  # entries in the category and hotspot lists
-GRADES = (  # grade, label, name, severity colour (as the wall and map: I red … IV blue)
-    ("I", "Ⅰ级", "特别重大", "red"), ("II", "Ⅱ级", "重大", "orange"), ("III", "Ⅲ级", "较大", "yellow"),
-    ("IV", "Ⅳ级", "一般", "blue"), ("", "未定级", "尚未定级", "grey"))
+GRADE_COLOURS = {"I": "red", "II": "orange", "III": "yellow", "IV": "blue"}  # as the wall and the map
+GRADES = (  # grade, label, name, severity colour
+    *((g, LEVEL_GRADE_ZH[g], LEVEL_NAME_ZH[g], colour) for g, colour in GRADE_COLOURS.items()),
+    ("", "未定级", "尚未定级", "grey"))
 
 
 # --- the period --------------------------------------------------------------------------------------------------
@@ -78,7 +86,7 @@ def _date(day: dt.date, with_year: bool = True) -> str:
 
 
 def local_today(now: float, tz: str) -> dt.date:
-    return dt.datetime.fromtimestamp(now, ZoneInfo(tz)).date()
+    return local(now, tz).date()
 
 
 def _shown(value: str) -> str:
@@ -310,18 +318,14 @@ def level_rows(current: Numbers, previous: Numbers) -> list[dict]:
             if g or current.incidents.get(g, 0) or previous.incidents.get(g, 0)]
 
 
-def _local(epoch: int, tz: str) -> str:
-    return dt.datetime.fromtimestamp(int(epoch), ZoneInfo(tz)).strftime("%m-%d %H:%M")
-
-
 def major_rows(major: pd.DataFrame, names: dict[str, str], tz: str) -> list[dict]:
     """Major incidents as plain fields (the description is the reporter's text, rendered as text)."""
     rows = []
     for r in major.itertuples():
         casualties = None if pd.isna(r.casualties) else int(r.casualties)
-        rows.append({"time": _local(r.reported_s, tz), "district": names.get(r.district_code, "未定位"),
+        rows.append({"time": local_time(int(r.reported_s), tz, "%m-%d %H:%M"), "district": names.get(r.district_code, "未定位"),
                      "type": EMERGENCY_TYPE_ZH.get(r.type, str(r.type)), "grade": LEVEL_ZH.get(r.grade, r.grade),
-                     "colour": "red" if r.grade == "I" else "orange", "open": int(r.closed_s) == 0,
+                     "colour": GRADE_COLOURS.get(r.grade, "orange"), "open": int(r.closed_s) == 0,
                      "status": EMERGENCY_STATUS_ZH.get(r.status, str(r.status)),
                      "casualties": "未报告" if casualties is None else f"{casualties} 人",
                      "description": str(r.description)})
@@ -367,7 +371,7 @@ def build(data: BriefData, period: Period, names: dict[str, str], city: str, tz:
     """Everything the page and the export show, from the warehouse's numbers."""
     running = data.current.window.end < period.bounds(tz)[1]
     labels = comparison_labels(period, running)
-    as_of = dt.datetime.fromtimestamp(data.current.window.end, ZoneInfo(tz))
+    as_of = local(data.current.window.end, tz)
     compared = f"对比：{labels[0]}" + (f"、{labels[1]}" if labels[1] else "")
     if period.kind == "week":
         compared += "（按周统计时上期即上周，不再单列上周同期）"

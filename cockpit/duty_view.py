@@ -2,9 +2,6 @@
 its audit history and the recent events of its subject."""
 from __future__ import annotations
 
-import datetime as dt
-from zoneinfo import ZoneInfo
-
 import pandas as pd
 
 from alerts import store
@@ -19,6 +16,7 @@ from alerts.lifecycle import (
 )
 from alerts.rules import Rule
 from domain.contract import EMERGENCY_STATUS_ZH, EMERGENCY_TYPE_ZH, HOTLINE_STATUS_ZH
+from domain.times import epoch, local_time
 from warehouse import Warehouse
 from warehouse import duty_queries as dq
 from warehouse.queries import run
@@ -36,23 +34,22 @@ def queue(snapshots: pd.DataFrame, view: str, severities: list[str], names: dict
     """Grid rows, most urgent first: active before the rest, then by severity, then oldest first."""
     if snapshots.empty:
         return []
-    zone = ZoneInfo(tz)
     rows = []
     for a in snapshots.to_dict("records"):
         active = a["state"] in ACTIVE
         if view == "active" and not active:
             continue
-        if view == "recent" and not active and _epoch(a["last_seen"]) < now - 86400:
+        if view == "recent" and not active and epoch(a["last_seen"]) < now - 86400:
             continue
         if severities and a["severity"] not in severities:
             continue
-        first = _epoch(a["first_seen"])
+        first = epoch(a["first_seen"])
         rows.append({
             "alert_id": a["alert_id"], "severity": a["severity"], "severity_zh": SEVERITY_ZH[a["severity"]],
             "state": a["state"], "state_zh": STATE_ZH[a["state"]], "rule": a["rule_name"],
             "subject": subject_label(a), "district": names.get(a["district_code"], ""),
             "value": _number(a["value"]), "peak": _number(a["peak"]),
-            "first_seen": _local(first, zone), "minutes": int(max(0, now - first) // 60),
+            "first_seen": local_time(first, tz, "%m-%d %H:%M"), "minutes": int(max(0, now - first) // 60),
             "owner": " / ".join(x for x in (a["department"], a["person"]) if x),
             "escalations": int(a["escalations"]), "_rank": (not active, -SEVERITIES.index(a["severity"]), first),
         })
@@ -77,13 +74,12 @@ def allowed_actions(state: str) -> set[str]:
 
 def history(actions: pd.DataFrame, tz: str) -> list[dict]:
     """The audit log of one alert, oldest first, in words."""
-    zone = ZoneInfo(tz)
     out = []
     for a in actions.to_dict("records"):
         change = (f"{STATE_ZH.get(a['from_state'], a['from_state'] or '—')} → {STATE_ZH.get(a['to_state'], a['to_state'])}"
                   if a["from_state"] != a["to_state"] else STATE_ZH.get(a["to_state"], a["to_state"]))
         extra = " / ".join(x for x in (a["department"], a["person"], a["note"]) if x)
-        out.append({"time": _local(_epoch(a["ts"]), zone, with_seconds=True), "actor": a["actor"],
+        out.append({"time": local_time(a["ts"], tz, "%m-%d %H:%M:%S"), "actor": a["actor"],
                     "action": ACTION_ZH.get(a["action"], a["action"]), "change": change,
                     "severity": SEVERITY_ZH.get(a["severity"], ""), "extra": extra})
     return out
@@ -103,9 +99,8 @@ def related(wh: Warehouse, alert: dict, rule: Rule | None, now: float, tz: str) 
         title, query = "该区最近工单动态", dq.district_orders(alert["district_code"] or key, since)
     else:
         return "相关事件", []
-    zone = ZoneInfo(tz)
     statuses = {**HOTLINE_STATUS_ZH, **EMERGENCY_STATUS_ZH}
-    rows = [{"time": _local(_epoch(r["ts"]), zone), "what": r["what"],
+    rows = [{"time": local_time(r["ts"], tz, "%m-%d %H:%M"), "what": r["what"],
              "status": statuses.get(r["status"], r["status"]), "text": r["text"]} for r in run(wh, query).to_dict("records")]
     return title, rows
 
@@ -114,16 +109,6 @@ def load_alert(wh: Warehouse, alert_id: str) -> tuple[dict | None, pd.DataFrame]
     """One alert's snapshot (None if unknown) and its audit log."""
     found = store.current(wh, alert_id=alert_id).to_dict("records")
     return (found[0] if found else None), store.actions(wh, alert_id)
-
-
-def _epoch(ts) -> float:
-    """A naive UTC or aware timestamp → epoch seconds."""
-    moment = pd.Timestamp(ts)
-    return (moment.tz_localize("UTC") if moment.tzinfo is None else moment).timestamp()
-
-
-def _local(epoch: float, zone: ZoneInfo, *, with_seconds: bool = False) -> str:
-    return dt.datetime.fromtimestamp(epoch, zone).strftime("%m-%d %H:%M:%S" if with_seconds else "%m-%d %H:%M")
 
 
 def _number(value) -> float | None:

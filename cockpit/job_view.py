@@ -2,11 +2,9 @@
 header and the duty screen. ``load`` runs the query; the rest are pure functions of its result."""
 from __future__ import annotations
 
-import datetime as dt
-from zoneinfo import ZoneInfo
-
 import pandas as pd
 
+from domain.times import clock, epoch
 from warehouse import Warehouse
 from warehouse import queries as q
 
@@ -45,7 +43,7 @@ def describe(problem: dict, timezone: str, now: float) -> str:
     """One line for a screen, e.g. 预警计算中断 12:03 起 (or 12-06 12:03 起 when not today)."""
     name = JOB_ZH.get(problem["job"], problem["job"])
     what = "中断" if problem["kind"] == "failing" else "无响应"
-    return f"{name}{what} {_clock(problem['since'], timezone, now)} 起"
+    return f"{name}{what} {clock(problem['since'], timezone, now)} 起"
 
 
 def detail(problem: dict) -> str:
@@ -55,14 +53,3 @@ def detail(problem: dict) -> str:
     return f"连续失败 {problem['attempts']} 次（{problem['error']}），系统正在自动重试；期间可能漏报预警" \
         if problem["job"] == "alerts" else f"连续失败 {problem['attempts']} 次（{problem['error']}），系统正在自动重试"
 
-
-def _clock(epoch: float, timezone: str, now: float) -> str:
-    tz = ZoneInfo(timezone)
-    at, today = dt.datetime.fromtimestamp(epoch, tz), dt.datetime.fromtimestamp(now, tz)
-    return at.strftime("%H:%M") if at.date() == today.date() else at.strftime("%m-%d %H:%M")
-
-
-def epoch(value) -> float:
-    """A heartbeat's DateTime (naive UTC from the server driver, aware from chDB) as epoch seconds."""
-    stamp = pd.Timestamp(value)
-    return (stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp).timestamp()

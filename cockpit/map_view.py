@@ -12,7 +12,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from functools import lru_cache
-from zoneinfo import ZoneInfo
 
 import h3
 import numpy as np
@@ -25,6 +24,7 @@ from domain.contract import (
     LEVEL_ZH,
 )
 from domain.districts import city_boundaries
+from domain.times import local_time
 from layers import districts as dmap
 from layers.grid import MIN_RES
 from layers.points import cell_size
@@ -176,17 +176,11 @@ def district_summary(code: str, name: str, values: dict[str, dict[str, float]], 
     return lines
 
 
-def _when(ts, zone: ZoneInfo) -> str:
-    stamp = pd.Timestamp(ts)
-    stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp
-    return stamp.tz_convert(zone).strftime("%m-%d %H:%M")
-
-
 def order_detail(order_id: str, history: pd.DataFrame, names: dict[str, str], tz: str) -> list[str]:
     """A work order's timeline as plain lines (the citizen's text included as text)."""
     if history.empty:
         return [f"工单 {order_id}", "未找到该工单"]
-    zone, first = ZoneInfo(tz), history.iloc[0]
+    first = history.iloc[0]
     urgent = "紧急" if (history["urgency"] == "urgent").any() else "一般"
     lines = [f"工单 {order_id}", " · ".join(part for part in (first["category"], first["subcategory"], urgent) if part),
              f"{names.get(first['district_code'], '未定位')}"]
@@ -194,7 +188,7 @@ def order_detail(order_id: str, history: pd.DataFrame, names: dict[str, str], tz
     if content:
         lines.append(f"诉求：{content}")
     for row in history.itertuples(index=False):
-        step = f"{_when(row.ts, zone)} {HOTLINE_STATUS_ZH.get(row.status, row.status)}"
+        step = f"{local_time(row.ts, tz, '%m-%d %H:%M')} {HOTLINE_STATUS_ZH.get(row.status, row.status)}"
         if row.department:
             step += f" · {row.department}"
         lines.append(step)
@@ -205,14 +199,14 @@ def incident_detail(incident_id: str, history: pd.DataFrame, names: dict[str, st
     """An incident's timeline as plain lines."""
     if history.empty:
         return [f"突发事件 {incident_id}", "未找到该事件"]
-    zone, last = ZoneInfo(tz), history.iloc[-1]
+    last = history.iloc[-1]
     grade = next((g for g in reversed(list(history["level"])) if g), "")
     description = next((d for d in reversed(list(history["description"])) if d), "")
     lines = [f"突发事件 {incident_id}",
              f"{EMERGENCY_TYPE_ZH.get(last['type'], last['type'])} · {LEVEL_ZH.get(grade, '待定级')}",
              names.get(last["district_code"], "未定位"), *([description] if description else [])]
     for row in history.itertuples(index=False):
-        step = f"{_when(row.ts, zone)} {EMERGENCY_STATUS_ZH.get(row.status, row.status)}"
+        step = f"{local_time(row.ts, tz, '%m-%d %H:%M')} {EMERGENCY_STATUS_ZH.get(row.status, row.status)}"
         if len(row.units):
             step += f" · 出动 {len(row.units)} 支力量"
         if row.casualties is not None and not pd.isna(row.casualties) and row.casualties:

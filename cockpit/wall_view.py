@@ -5,7 +5,6 @@ import datetime as dt
 import re
 import time
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -16,8 +15,9 @@ from cockpit import job_view
 from cockpit.duty_view import subject_label
 from cockpit.recent import Recent
 from domain.aqi import hourly_aqi
-from domain.contract import LEVEL_ZH
+from domain.contract import LEVEL_GRADE_ZH
 from domain.stations import Station
+from domain.times import aware, epoch, local, local_time
 from layers.stations import station_features
 from warehouse import Warehouse
 from warehouse import map_queries as mq
@@ -53,8 +53,7 @@ class WallData:
 
 
 def local_midnight(now: float, tz: str) -> float:
-    local = dt.datetime.fromtimestamp(now, ZoneInfo(tz))
-    return local.replace(hour=0, minute=0, second=0, microsecond=0).timestamp()
+    return local(now, tz).replace(hour=0, minute=0, second=0, microsecond=0).timestamp()
 
 
 SLOW = Recent()  # 30-day order states and the stations' newest readings, recomputed in the background
@@ -134,7 +133,7 @@ def _tile(value, sub: str, level: str = "", colour: str = "") -> dict:
 def incident_tile(levels: pd.DataFrame) -> dict:
     """Open incidents, by grade in the line under them; any grade I or II sounds the alarm."""
     counts = {} if levels.empty else dict(zip(levels["level"], levels["incidents"].astype(int)))
-    by_grade = [f"{LEVEL_ZH[g][:2]} {counts[g]}" for g in ("I", "II", "III", "IV") if counts.get(g)]
+    by_grade = [f"{label} {counts[g]}" for g, label in LEVEL_GRADE_ZH.items() if counts.get(g)]
     major = counts.get("I", 0) + counts.get("II", 0)
     return _tile(sum(counts.values()), " · ".join(by_grade) or "无在办事件", "alarm" if major else "")
 
@@ -191,18 +190,11 @@ def alert_ticker(alerts: pd.DataFrame, names: dict[str, str], tz: str, limit: in
     """Active alerts as plain fields, most severe and then newest first: severity, time, rule, subject, district."""
     if alerts.empty:
         return []
-    zone = ZoneInfo(tz)
-    rows = sorted(alerts.to_dict("records"), key=lambda a: (-SEVERITIES.index(a["severity"]),
-                                                             -pd.Timestamp(a["last_seen"]).timestamp()))
+    rows = sorted(alerts.to_dict("records"), key=lambda a: (-SEVERITIES.index(a["severity"]), -epoch(a["last_seen"])))
     return [{"severity": a["severity"], "severity_zh": SEVERITY_ZH[a["severity"]],
-             "time": _utc(a["first_seen"]).tz_convert(zone).strftime("%H:%M"), "rule": a["rule_name"],
+             "time": local_time(a["first_seen"], tz, "%H:%M"), "rule": a["rule_name"],
              "subject": subject_label(a), "district": names.get(a["district_code"], ""),
              "state": a["state"]} for a in rows[:limit]]
-
-
-def _utc(ts) -> pd.Timestamp:
-    ts = pd.Timestamp(ts)
-    return ts.tz_localize("UTC") if ts.tzinfo is None else ts
 
 
 def per_district(df: pd.DataFrame, column: str) -> dict[str, int]:
@@ -247,15 +239,14 @@ def font_px(viewport_width: int | None) -> int:
 
 def trend_figure(data: WallData, tz: str, font_size: int = 15) -> go.Figure:
     """Orders received per hour: the last 24 hours against the same hours a day earlier."""
-    zone = ZoneInfo(tz)
     end = pd.Timestamp(data.now, unit="s", tz="UTC").floor("h")
     hours = pd.date_range(end=end, periods=24, freq="h")
     counts = {} if data.hourly.empty else {
-        pd.Timestamp(h).tz_localize("UTC") if pd.Timestamp(h).tzinfo is None else pd.Timestamp(h): int(v)
+        aware(pd.Timestamp(h)): int(v)
         for h, v in zip(data.hourly["hour"], data.hourly["received"])}
     today = [counts.get(h, 0) for h in hours]
     before = [counts.get(h - pd.Timedelta(hours=24), 0) for h in hours]
-    labels = [h.tz_convert(zone).strftime("%H时") for h in hours]
+    labels = [local_time(h, tz, "%H时") for h in hours]
     fig = go.Figure([
         go.Scatter(x=labels, y=before, name="前一日", mode="lines", line={"color": "#8aa4c4", "width": 2, "dash": "dot"}),
         go.Scatter(x=labels, y=today, name="近24小时", mode="lines+markers", fill="tozeroy",
@@ -271,12 +262,9 @@ def trend_figure(data: WallData, tz: str, font_size: int = 15) -> go.Figure:
 
 def ticker(data: WallData, names: dict[str, str], tz: str) -> list[dict]:
     """Newest orders as plain fields (rendered as text): time, district, category, content, urgent."""
-    zone = ZoneInfo(tz)
     rows = []
     for r in data.latest.itertuples(index=False):
-        ts = pd.Timestamp(r.ts)
-        ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts
-        rows.append({"time": ts.tz_convert(zone).strftime("%H:%M:%S"),
+        rows.append({"time": local_time(r.ts, tz, "%H:%M:%S"),
                      "district": names.get(r.district_code, "未定位"), "category": r.category,
                      "text": r.content or r.subcategory, "urgent": r.urgency == "urgent"})
     return rows

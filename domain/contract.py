@@ -30,7 +30,9 @@ EMERGENCY_TYPE_ZH = {"fire": "火灾", "traffic": "交通事故", "flood": "洪�
                      "crowd": "人员聚集", "power_outage": "停电", "other": "其他"}
 EMERGENCY_STATUS_ZH = {"reported": "接报", "dispatched": "已调度", "on_scene": "现场处置", "contained": "已控制",
                        "closed": "已结案"}
-LEVEL_ZH = {"I": "Ⅰ级 特别重大", "II": "Ⅱ级 重大", "III": "Ⅲ级 较大", "IV": "Ⅳ级 一般"}
+LEVEL_GRADE_ZH = {"I": "Ⅰ级", "II": "Ⅱ级", "III": "Ⅲ级", "IV": "Ⅳ级"}  # 突发事件应对法's grades
+LEVEL_NAME_ZH = {"I": "特别重大", "II": "重大", "III": "较大", "IV": "一般"}
+LEVEL_ZH = {g: f"{LEVEL_GRADE_ZH[g]} {LEVEL_NAME_ZH[g]}" for g in LEVEL_GRADE_ZH}  # "Ⅰ级 特别重大"
 HOTLINE_CATEGORIES = ("城市管理", "环境保护", "交通出行", "住房建设", "市场监管", "劳动社保", "公共安全",
                       "教育医疗", "水电气", "其他")
 

@@ -9,7 +9,6 @@ few hundred features whatever the number of events. Text is plain data; the brow
 from __future__ import annotations
 
 import math
-from zoneinfo import ZoneInfo
 
 import dash_leaflet as dl
 import pandas as pd
@@ -20,13 +19,15 @@ from domain.contract import (
     HOTLINE_STATUS_ZH,
     LEVEL_ZH,
 )
+from domain.times import local_time
 from layers.palette import SEVERITY, severity_color
 
 CELL_PX = 48  # a cluster cell's side on screen
 KINDS = {"order": "工单", "incident": "突发事件"}
 # What each severity means per kind, for tooltips and the legend.
 MEANING = {"order": {4: "超期在办", 3: "紧急在办", 1: "在办", 0: "已办结"},
-           "incident": {4: "Ⅰ级 特别重大", 3: "Ⅱ级 重大", 2: "Ⅲ级 较大", 1: "Ⅳ级 一般 / 待定级", 0: "已结案"}}
+           "incident": {4: LEVEL_ZH["I"], 3: LEVEL_ZH["II"], 2: LEVEL_ZH["III"], 1: f"{LEVEL_ZH['IV']} / 待定级",
+                        0: "已结案"}}
 
 
 def cell_size(zoom: float) -> float:
@@ -34,14 +35,7 @@ def cell_size(zoom: float) -> float:
     return CELL_PX * 360 / (256 * 2 ** zoom)
 
 
-def _local(ts, tz: ZoneInfo) -> str:
-    """'11-23 14:05' in local time from a warehouse DateTime (tz-aware from chDB, naive UTC from the server)."""
-    stamp = pd.Timestamp(ts)
-    stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp
-    return stamp.tz_convert(tz).strftime("%m-%d %H:%M")
-
-
-def _single(kind: str, row, tz: ZoneInfo) -> dict:
+def _single(kind: str, row, tz: str) -> dict:
     """Properties of a cell holding one event: what its tooltip and detail panel show."""
     if kind == "order":
         category = f"{row.category} · {row.subcategory}" if row.subcategory else str(row.category)
@@ -51,7 +45,7 @@ def _single(kind: str, row, tz: ZoneInfo) -> dict:
         status = EMERGENCY_STATUS_ZH.get(row.status, str(row.status))
         if row.subcategory:
             category += f" · {LEVEL_ZH.get(row.subcategory, row.subcategory)}"
-    when, meaning = _local(row.ts, tz), MEANING[kind][int(row.top)]
+    when, meaning = local_time(row.ts, tz, "%m-%d %H:%M"), MEANING[kind][int(row.top)]
     state = status if meaning == status else f"{status} · {meaning}"
     return {"id": str(row.id), "lines": [f"{KINDS[kind]} {row.id}", f"{when} · {category}", f"状态：{state}"]}
 
@@ -77,14 +71,13 @@ def event_features(orders: pd.DataFrame, incidents: pd.DataFrame, timezone: str)
     """GeoJSON of the cells of :func:`warehouse.map_queries.order_clusters` and ``incident_clusters`` results.
     Properties: kind, n, top (severity), color, radius (px, by count), lines (tooltip text), and for a
     single event its id."""
-    tz = ZoneInfo(timezone)
     features = []
     for kind, frame in (("order", orders), ("incident", incidents)):
         for row in frame.itertuples(index=False):
             n = int(row.n)
             props = {"kind": kind, "n": n, "top": int(row.top), "color": severity_color(row.top),
                      "radius": round(min(26.0, 9 + 3.2 * math.log10(n)), 1) if n > 1 else 6.5,
-                     **(_single(kind, row, tz) if n == 1 else _cluster(kind, row))}
+                     **(_single(kind, row, timezone) if n == 1 else _cluster(kind, row))}
             features.append({"type": "Feature", "properties": props,
                              "geometry": {"type": "Point", "coordinates": [round(float(row.lon), 6),
                                                                            round(float(row.lat), 6)]}})

@@ -17,6 +17,7 @@ import pandas as pd
 
 from domain.aqi import LEVELS, level_of
 from domain.stations import Station
+from domain.times import aware, clock
 from domain.water_quality import LABELS
 from layers import palette
 
@@ -161,16 +162,15 @@ def _feature(s: Station, row: Row | None, now: pd.Timestamp, silent_intervals: i
     lines = [s.name, f"{TYPE_LABELS[s.type]} · {s.id}"]
     (colour, status, rank), silent = NO_DATA, True
     if row is not None:
-        ts = pd.Timestamp(row["reading_ts"])
-        ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts  # the server returns naive UTC
+        ts = aware(pd.Timestamp(row["reading_ts"]))  # the server returns naive UTC
         at = ts.tz_convert(tz)
         (colour, status, rank), readings = JUDGES[s.type](s, row, at)
         age = (now - ts).total_seconds()
         silent = age > silent_intervals * _interval(row, s.family)
-        clock = at.strftime("%H:%M" if at.date() == now.tz_convert(tz).date() else "%m-%d %H:%M")
+        seen = clock(ts, tz, now)
         if silent:
-            colour, status, rank = palette.SILENT, f"离线（最后 {clock}）", 0
-        lines += readings + [f"时间 {clock}（{_age(age)}）"]
+            colour, status, rank = palette.SILENT, f"离线（最后 {seen}）", 0
+        lines += readings + [f"时间 {seen}（{_age(age)}）"]
     lines.insert(2, f"状态 {status}")
     return {"type": "Feature", "geometry": {"type": "Point", "coordinates": [s.lon, s.lat]},
             "properties": {"id": s.id, "name": s.name, "family": s.family, "type": TYPE_LABELS[s.type],

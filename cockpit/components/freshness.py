@@ -14,11 +14,11 @@ only by its requests: its badge gives the time of its answer.
 """
 from __future__ import annotations
 
-import datetime as dt
 import time
-from zoneinfo import ZoneInfo
 
 from dash import dcc, html
+
+from domain.times import local_time
 
 LEVEL_TEXT = {"ok": "数据正常", "warn": "数据延迟", "alarm": "数据中断"}
 STORE_SUFFIX, BADGE_SUFFIX = "-fresh", "-freshness"
@@ -63,7 +63,7 @@ def answer(level: str, text: str, age: float | None = None) -> dict:
 
 def as_of(now: float, tz: str) -> dict:
     """The answer of a screen that does not judge data age: the time it answered, in the city's time zone."""
-    return answer("ok", f"数据时间 {dt.datetime.fromtimestamp(now, ZoneInfo(tz)):%H:%M:%S}")
+    return answer("ok", f"数据时间 {local_time(now, tz, '%H:%M:%S')}")
 
 
 def freshness_badge(screen: str, refresh_ms: int, tz: str) -> list:

@@ -3,9 +3,7 @@ The URL is the state: the picker rewrites it and the page is drawn again. Everyt
 ``brief_view.Brief``; the export button downloads the same brief as a self-contained HTML file."""
 from __future__ import annotations
 
-import datetime as dt
 import time
-from zoneinfo import ZoneInfo
 
 import dash
 from dash import Input, Output, State, callback, clientside_callback, dcc, html
@@ -18,6 +16,7 @@ from cockpit.recent import Recent
 from cockpit.runtime import current
 from cockpit.signin import current_user
 from domain.districts import city_boundaries
+from domain.times import local_time
 from layers import districts as dmap
 from warehouse.brief_queries import load_brief
 
@@ -97,7 +96,7 @@ def render(stored, _n):
           prevent_initial_call=True)
 def export(_clicks, stored):
     brief, period = make_brief(stored)
-    generated = dt.datetime.now(ZoneInfo(current().settings.city.timezone)).strftime("%Y-%m-%d %H:%M")
+    generated = local_time(time.time(), current().settings.city.timezone)
     return dcc.send_string(brief_export.to_html(brief, generated), brief_export.filename(period), type="text/html")
 
 
