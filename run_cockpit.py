@@ -30,7 +30,6 @@ if __name__ == "__main__":
     signal.signal(signal.SIGTERM, _stopped)
 
 import argparse
-import importlib
 from pathlib import Path
 
 from config import logs
@@ -63,13 +62,41 @@ def _user(settings: Settings, args) -> int:
     return user_admin.run(settings, args)
 
 
-def _job(module: str, name: str, *arg_names: str):
-    """A job of ``jobs.<module>`` (imported when it runs: ``ingest`` never loads Dash), called with the settings
-    (plus the simulate flags given) and these arguments."""
-    def run(settings: Settings, args) -> int:
-        jobs = importlib.import_module(f"jobs.{module}")
-        return getattr(jobs, name)(_with_flags(settings, args), *(getattr(args, a) for a in arg_names))
-    return run
+# The jobs are imported when they run (``ingest`` never loads Dash).
+def _demo(settings: Settings, args) -> int:
+    from jobs.demo import run_demo
+
+    return run_demo(_with_flags(settings, args))
+
+
+def _serve(settings: Settings, _args) -> int:
+    from jobs.demo import run_serve
+
+    return run_serve(settings)
+
+
+def _ingest(settings: Settings, _args) -> int:
+    from jobs.commands import run_ingest_job
+
+    return run_ingest_job(settings)
+
+
+def _simulate(settings: Settings, args) -> int:
+    from jobs.commands import run_simulate_job
+
+    return run_simulate_job(_with_flags(settings, args), args.record)
+
+
+def _replay(settings: Settings, args) -> int:
+    from jobs.commands import run_replay_job
+
+    return run_replay_job(settings, args.file, args.replay_speed)
+
+
+def _alerts(settings: Settings, _args) -> int:
+    from jobs.commands import run_alerts_job
+
+    return run_alerts_job(settings)
 
 
 def _with_flags(settings: Settings, args) -> Settings:
@@ -90,12 +117,12 @@ def _positive(text: str) -> float:
 
 
 COMMANDS = {
-    "demo": _job("demo", "run_demo"),
-    "serve": _job("demo", "run_serve"),
-    "ingest": _job("commands", "run_ingest_job"),
-    "simulate": _job("commands", "run_simulate_job", "record"),
-    "replay": _job("commands", "run_replay_job", "file", "replay_speed"),
-    "alerts": _job("commands", "run_alerts_job"),
+    "demo": _demo,
+    "serve": _serve,
+    "ingest": _ingest,
+    "simulate": _simulate,
+    "replay": _replay,
+    "alerts": _alerts,
     "migrate": _migrate,
     "geo": _geo,
     "user": _user,
