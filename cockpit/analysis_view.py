@@ -16,7 +16,7 @@ from dash import Input, Output, State, callback, dash_table, dcc, html, no_updat
 from dash.dash_table.Format import Format, Scheme, Sign
 
 from cockpit import analysis_state as st
-from cockpit.components.kpi import format_count
+from cockpit.format import change, format_count
 from cockpit.runtime import current
 from domain.contract import (
     EMERGENCY_STATUS_ZH,
@@ -79,17 +79,6 @@ def period_counts(o: Overview, previous: int) -> dict[str, int]:
 
 def rate(done: int, n: int) -> float | None:
     return done / n * 100 if n else None
-
-
-def change(current: float | None, previous: float | None, *, points: bool = False) -> tuple[str, str]:
-    """(text, trend) of a value against the previous period's: '▲12.5%' (counts) or '▲2.1 个百分点' (rates);
-    trend 'up', 'down', 'flat' or '' when there is nothing to compare with."""
-    if current is None or previous is None or (not points and not previous):
-        return "—", ""
-    delta = current - previous if points else (current - previous) / previous * 100
-    trend = "up" if delta > 0.05 else "down" if delta < -0.05 else "flat"
-    arrow = {"up": "▲", "down": "▼", "flat": "＝"}[trend]
-    return (f"{arrow}{abs(delta):.1f} 个百分点" if points else f"{arrow}{abs(delta):.1f}%"), trend
 
 
 def kpi_cards(o: Overview, source: str, compare: bool) -> list[dict]:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from html import escape
 
-from cockpit.brief_text import percent
 from cockpit.brief_view import Brief, Delta, Period
+from cockpit.format import percent
 
 CSS = """
 @page { size: A4; margin: 14mm 12mm; }

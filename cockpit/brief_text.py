@@ -7,16 +7,12 @@ Inputs are those of cockpit.brief_view: ``Numbers`` of the period and the previo
 """
 from __future__ import annotations
 
+from cockpit.format import percent
 from domain.contract import LEVEL_GRADE_ZH
 from warehouse.brief_queries import Numbers
 
 GRADE_NAMES = (*LEVEL_GRADE_ZH.items(), ("", "未定级"))
 LISTED = 3  # entries named per list
-
-
-def percent(value: float | None) -> str:
-    """0.6667 → '66.7%'; None → '—'."""
-    return "—" if value is None else f"{value * 100:.1f}%"
 
 
 def count_change(current: int, previous: int | None, against: str, unit: str = "") -> str:

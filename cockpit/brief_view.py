@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 
 from cockpit import brief_text
+from cockpit.format import BRIEF, change, format_count, format_percent
 from domain.contract import (
     EMERGENCY_STATUS_ZH,
     EMERGENCY_TYPE_ZH,
@@ -206,28 +207,23 @@ class Delta:
 def delta(current, previous, *, kpi: Kpi, against: str) -> Delta:
     """The change from ``previous`` to ``current``: counts in per cent (absolute when the base is 0), rates in
     percentage points; the tone says whether that is better or worse for this KPI."""
-    if current is None or previous is None:
-        return Delta(against, "", "无可比数据", "none")
     if kpi.rate:
-        change = round((current - previous) * 100, 1)
-        text = f"{abs(change):.1f}个百分点"
+        in_percent = [None if v is None else v * 100 for v in (current, previous)]
+        c = change(*in_percent, points=True, signs=BRIEF)
     else:
-        change = current - previous
-        text = f"{abs(change) / previous * 100:.1f}%" if previous else f"{abs(change):,}{kpi.unit}（基数为 0）"
-    if change == 0:
-        return Delta(against, "→", "持平", "same")
-    if kpi.better is None:
+        c = change(current, previous, flat_within=0, signs=BRIEF, unit=kpi.unit)
+    if c.trend in ("", "flat"):
+        tone = "none" if not c.trend else "same"
+    elif kpi.better is None:
         tone = "neutral"
     else:
-        tone = "better" if (change > 0) == (kpi.better == "up") else "worse"
-    return Delta(against, "↑" if change > 0 else "↓", text, tone)
+        tone = "better" if (c.trend == "up") == (kpi.better == "up") else "worse"
+    return Delta(against, c.arrow, c.amount, tone)
 
 
 def format_value(value, rate: bool) -> str:
     """A KPI's big number: a count with thousands separators, a rate in per cent without the sign."""
-    if value is None:
-        return "—"
-    return f"{value * 100:.1f}" if rate else f"{value:,}"
+    return format_percent(value) if rate else format_count(value)
 
 
 def _context(kpi_id: str, n: Numbers) -> str:

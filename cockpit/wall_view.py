@@ -13,6 +13,7 @@ from alerts import store
 from alerts.lifecycle import SEVERITIES, SEVERITY_ZH
 from cockpit import job_view
 from cockpit.duty_view import subject_label
+from cockpit.format import change
 from cockpit.recent import Recent
 from domain.aqi import hourly_aqi
 from domain.contract import LEVEL_GRADE_ZH
@@ -95,15 +96,6 @@ def ratio(numerator: int, denominator: int) -> float | None:
     return numerator / denominator if denominator else None
 
 
-def change(current: int, previous: int) -> str:
-    """'较昨日同时段 +12.5%' style comparison; '—' when there is nothing to compare with."""
-    if not previous:
-        return "较昨日同时段 —"
-    pct = (current - previous) / previous * 100
-    arrow = "▲" if pct > 0 else "▼" if pct < 0 else "＝"
-    return f"较昨日同时段 {arrow}{abs(pct):.1f}%"
-
-
 def kpis(data: WallData, judged_stations: list[dict]) -> dict[str, dict]:
     """Tile id → {"value": number or None, "sub": text, "level": "" | "warn" | "alarm", "colour": "" or a CSS
     colour for the number}; ``judged_stations``: the features of :func:`station_layer_data`."""
@@ -114,7 +106,7 @@ def kpis(data: WallData, judged_stations: list[dict]) -> dict[str, dict]:
     rated, satisfied = _sum(s, "rated"), _sum(s, "satisfied")
     on_time_rate = ratio(on_time, due)
     return {
-        "received": _tile(received, change(received, received_before)),
+        "received": _tile(received, f"较昨日同时段 {change(received, received_before, flat_within=0).text}"),
         "open": _tile(_sum(s, "open_orders"), f"其中超期 {overdue:,} 件", "warn" if overdue else ""),
         "on_time": _tile(on_time_rate, f"近{RATE_WINDOW_DAYS}日到期 {due:,} 件，按时 {on_time:,} 件",
                          "warn" if on_time_rate is not None and on_time_rate < 0.9 else ""),

@@ -11,10 +11,3 @@ def kpi_tile(tile_id: str, label: str, unit: str, help_text: str = "") -> html.D
         html.Div("", id=f"{tile_id}-sub", className="kpi-sub"),
     ])
 
-
-def format_count(value: int | float | None) -> str:
-    return "—" if value is None else f"{value:,.0f}"
-
-
-def format_percent(value: float | None) -> str:
-    return "—" if value is None else f"{value * 100:.1f}"

@@ -9,9 +9,9 @@ import dash
 from dash import Input, Output, State, callback, clientside_callback, dcc, html
 
 from cockpit import brief_export, brief_view
-from cockpit.brief_text import percent
 from cockpit.components.freshness import as_of, freshness_badge
 from cockpit.components.header import header
+from cockpit.format import percent
 from cockpit.recent import Recent
 from cockpit.runtime import current
 from cockpit.signin import current_user

@@ -8,7 +8,8 @@ from dash import Input, Output, State, callback, clientside_callback, dcc, html
 
 from cockpit import job_view, wall_view
 from cockpit.components.freshness import answer, freshness, freshness_badge
-from cockpit.components.kpi import format_count, format_percent, kpi_tile
+from cockpit.components.kpi import kpi_tile
+from cockpit.format import format_count, format_percent
 from cockpit.runtime import current
 from domain.districts import city_boundaries
 from layers import districts as dmap

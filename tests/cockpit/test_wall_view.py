@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from cockpit.components.freshness import format_age, freshness
-from cockpit.components.kpi import format_count, format_percent
+from cockpit.format import format_count, format_percent
 from cockpit.wall_view import (
     WallData,
     alert_ticker,
