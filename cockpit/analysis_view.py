@@ -1,23 +1,20 @@
-"""What the analyst screens (``/analysis``, ``/district/<adcode>``) share: pure functions from the warehouse's
-frames (warehouse/analysis_queries.py) to KPI cards, figures and table rows; the page parts built from them; and
-the callbacks both pages wire the same way (filter bar → URL, CSV export). Text from events is passed as text."""
+"""The analyst screens' numbers (``/analysis``, ``/district/<adcode>``): pure functions from the warehouse's frames
+(warehouse/analysis_queries.py) to KPI cards, figures, table columns and rows, and the map's values. Their parts
+are in components/analysis.py, the controls both pages wire in pages/analyst_controls.py. Text from events is
+passed as text."""
 from __future__ import annotations
 
 import datetime as dt
 import math
-import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
-import dash_leaflet as dl
 import h3
 import pandas as pd
 import plotly.graph_objects as go
-from dash import Input, Output, State, callback, dash_table, dcc, html, no_update
 from dash.dash_table.Format import Format, Scheme, Sign
 
 from cockpit import analysis_state as st
 from cockpit.format import change, format_count
-from cockpit.runtime import current
 from domain.contract import (
     EMERGENCY_STATUS_ZH,
     EMERGENCY_TYPE_ZH,
@@ -26,7 +23,6 @@ from domain.contract import (
 )
 from domain.times import local, local_time
 from layers import districts as dmap
-from layers.city_map import city_map
 from warehouse.analysis_queries import GRAINS, Overview, Period
 
 ACCENT, MUTED, GRID_LINE = "#39c5ff", "#8aa4c4", "#17365c"
@@ -266,125 +262,6 @@ def cell_outline(cell: str, o: Overview) -> list[list[float]]:
     return [[round(lat + dy, 6), round(lng + dx, 6)] for lat, lng in h3.cell_to_boundary(cell)]
 
 
-# --- page parts ---------------------------------------------------------------------------------------------------
-
-def filter_bar(prefix: str, state: st.ViewState, now: float, tz: str, *, resolution: bool = False) -> html.Div:
-    """Dates (the last day included), source, category, status, comparison; the grid's resolution on the district
-    page; refresh and export."""
-    today = local(now, tz).date()
-    first, last = st.picker_days(state)
-    parts = [
-        labelled("时间", dcc.DatePickerRange(
-            id=f"{prefix}-dates", start_date=first, end_date=last,
-            display_format="YYYY-MM-DD", first_day_of_week=1, max_date_allowed=today.isoformat(),
-            minimum_nights=0, clearable=False, className="analysis-dates")),
-        labelled("来源", dcc.Dropdown(id=f"{prefix}-source", value=state.source, clearable=False, searchable=False,
-                                    options=options(st.SOURCE_ZH), className="analysis-select")),
-        labelled("类别", dcc.Dropdown(id=f"{prefix}-category", value=state.category or None, placeholder="全部",
-                                    options=options(st.CATEGORIES[state.source]), className="analysis-select")),
-        labelled("状态", dcc.Dropdown(id=f"{prefix}-status", value=state.status or None, placeholder="全部",
-                                    options=options(st.STATUSES[state.source]), className="analysis-select")),
-    ]
-    if resolution:
-        parts.append(labelled("网格", dcc.Dropdown(
-            id=f"{prefix}-res", value=state.resolution, clearable=False, searchable=False,
-            options=[{"label": f"{r} 级（约 {h3.average_hexagon_area(r, unit='km^2'):.2g} 平方公里）", "value": r}
-                     for r in st.RESOLUTIONS], className="analysis-select")))
-    parts += [
-        dcc.Checklist(id=f"{prefix}-compare", options=[{"label": "对比上期", "value": "1"}],
-                      value=["1"] if state.compare else [], className="analysis-compare"),
-        html.Div(className="analysis-actions", children=[
-            html.Button("刷新", id=f"{prefix}-refresh", className="analysis-button"),
-            html.Button("导出 CSV", id=f"{prefix}-export", className="analysis-button analysis-button-main",
-                        title="下载下表所示的行与列（UTF-8，Excel 可直接打开）"),
-        ]),
-    ]
-    return html.Div(parts, className="analysis-filters")
-
-
-def labelled(label: str, control) -> html.Label:
-    return html.Label([html.Span(label, className="analysis-filter-label"), control], className="analysis-filter")
-
-
-def options(choices: dict[str, str]) -> list[dict]:
-    return [{"label": label, "value": value} for value, label in choices.items()]
-
-
-def body(prefix: str, map_title: str, table_title: str, overlays: tuple = ()) -> list:
-    """The map (with ``overlays``), the trend and category charts, and the table of an analyst screen."""
-    c = current().settings.cockpit
-    return [
-        html.Div(className="analysis-body", children=[
-            panel(map_title, html.Div(className="map-wrap analysis-map", children=[
-                city_map(prefix, current().settings.city.adcode, overlays=overlays, tile_url=c.tile_url,
-                         tile_attribution=c.tile_attribution, interactive=True),
-                html.Div(id=f"{prefix}-legend", className="legend"),
-            ]), note_id=f"{prefix}-map-note"),
-            html.Div(className="analysis-charts", children=[
-                panel("趋势", graph(f"{prefix}-series"), note_id=f"{prefix}-series-note"),
-                panel("类别构成", graph(f"{prefix}-kinds")),
-            ]),
-        ]),
-        panel(table_title, data_table(prefix), title_id=f"{prefix}-table-title", note_id=f"{prefix}-table-note"),
-    ]
-
-
-def panel(title, body, *, note_id: str | None = None, title_id: str | None = None) -> html.Div:
-    heading = [html.Span(title, id=title_id) if title_id else title]
-    if note_id:
-        heading.append(html.Span(id=note_id, className="panel-note"))
-    return html.Div(className="panel analysis-panel", children=[html.Div(heading, className="panel-title"), body])
-
-
-def graph(graph_id: str) -> dcc.Graph:
-    return dcc.Graph(id=graph_id, className="analysis-graph", config={"displayModeBar": False},
-                     figure=empty_figure("加载中…"))
-
-
-def data_table(prefix: str) -> dash_table.DataTable:
-    """The table (sortable, paged); what it shows is what the CSV holds. Cells are plain text."""
-    return dash_table.DataTable(
-        id=f"{prefix}-table", columns=[], data=[], sort_action="native", page_action="native", page_size=15,
-        style_as_list_view=True, cell_selectable=False,
-        style_table={"overflowX": "auto"},
-        style_header={"backgroundColor": "#0f2340", "color": "#e6f1ff", "fontWeight": 600, "fontSize": "1.05rem",
-                      "borderBottom": f"2px solid {GRID_LINE}"},
-        style_cell={"backgroundColor": "#0b1628", "color": "#e6f1ff", "fontSize": "1.05rem", "padding": "0.45rem",
-                    "border": "none", "borderBottom": "1px solid #13294a", "fontFamily": "inherit",
-                    "textAlign": "left", "maxWidth": "28rem", "overflow": "hidden", "textOverflow": "ellipsis"},
-        style_cell_conditional=[{"if": {"column_type": "numeric"}, "textAlign": "right",
-                                 "fontVariantNumeric": "tabular-nums"}],
-        style_data_conditional=[{"if": {"filter_query": "{change} > 0", "column_id": "change"}, "color": "#ff8c1a"},
-                                {"if": {"filter_query": "{change} < 0", "column_id": "change"}, "color": "#2bd47d"}],
-        tooltip_delay=300, tooltip_duration=None)
-
-
-def kpi_row(cards: list[dict]) -> list:
-    """KPI cards with the wall's look; the comparison arrow coloured by its trend."""
-    return [html.Div(className="kpi", title=c["help"], children=[
-        html.Div(c["label"], className="kpi-label"),
-        html.Div([html.Span(c["value"]), html.Span(c["unit"], className="kpi-unit")], className="kpi-value"),
-        html.Div(c["sub"], className=f"kpi-sub analysis-trend-{c['trend']}" if c["trend"] else "kpi-sub"),
-    ]) for c in cards]
-
-
-def messages(errors: list[str], limit: int = 5) -> list:
-    """The page's messages as text, at most ``limit`` of them and a count of the rest."""
-    shown = errors if len(errors) <= limit else [*errors[:limit - 1], f"另有 {len(errors) - limit + 1} 个参数无效，已忽略"]
-    return [html.Div(e, className="analysis-error") for e in shown]
-
-
-def crumbs(state: st.ViewState, names: dict[str, str]) -> list:
-    """全市 › 区 › 网格, each a link to its level with the same filters."""
-    parts = [dcc.Link("全市", href=st.href(replace(state, district="", cell="")))]
-    if state.district:
-        parts += [html.Span("›", className="crumb-sep"), dcc.Link(names.get(state.district, state.district),
-                                                                  href=st.href(replace(state, cell="")))]
-    if state.cell:
-        parts += [html.Span("›", className="crumb-sep"), html.Span(f"网格 {state.cell}")]
-    return parts
-
-
 def period_note(state: st.ViewState, period: Period, tz: str) -> str:
     last = local_time(period.end, tz) if period.end < state.end.timestamp() else \
         (state.end - dt.timedelta(minutes=1)).strftime("%Y-%m-%d %H:%M")
@@ -394,69 +271,3 @@ def period_note(state: st.ViewState, period: Period, tz: str) -> str:
     return note + " · 状态取期末（当前时段为此刻）"
 
 
-# --- callbacks both pages wire ------------------------------------------------------------------------------------
-
-def register_controls(prefix: str, *, resolution: bool = False) -> None:
-    """Source → its categories and statuses; the filter bar → the URL (which the page's refresh reads); the
-    export button → the table as CSV. Call once at import of the page."""
-    @callback(Output(f"{prefix}-category", "options"), Output(f"{prefix}-category", "value"),
-              Output(f"{prefix}-status", "options"), Output(f"{prefix}-status", "value"),
-              Input(f"{prefix}-source", "value"), State(f"{prefix}-category", "value"),
-              State(f"{prefix}-status", "value"), prevent_initial_call=True)
-    def source_choices(source, category, status):
-        source = source if source in st.SOURCE_ZH else "hotline"
-        categories, statuses = st.CATEGORIES[source], st.STATUSES[source]
-        return (options(categories), category if category in categories else None,
-                options(statuses), status if status in statuses else None)
-
-    inputs = [Input(f"{prefix}-dates", "start_date"), Input(f"{prefix}-dates", "end_date"),
-              Input(f"{prefix}-source", "value"), Input(f"{prefix}-category", "value"),
-              Input(f"{prefix}-status", "value"), Input(f"{prefix}-compare", "value")]
-    if resolution:
-        inputs.append(Input(f"{prefix}-res", "value"))
-
-    @callback(Output(f"{prefix}-url", "search"), *inputs, State(f"{prefix}-url", "search"),
-              State(f"{prefix}-district", "data"), prevent_initial_call=True)
-    def push_url(first, last, source, category, status, compare, *rest):
-        *res, search, district = rest
-        state, tz = current_state(search, district)
-        state = st.with_filters(st.with_dates(state, first, last, tz), source, category, status, compare)
-        if res and res[0] in st.RESOLUTIONS and res[0] != state.resolution:
-            state = replace(state, resolution=res[0], cell="")  # the selected cell is of another size
-        return "?" + st.to_query(state)
-
-    @callback(Output(f"{prefix}-download", "data"), Input(f"{prefix}-export", "n_clicks"),
-              State(f"{prefix}-table", "derived_virtual_data"), State(f"{prefix}-table", "data"),
-              State(f"{prefix}-table", "columns"), State(f"{prefix}-url", "search"),
-              State(f"{prefix}-district", "data"), prevent_initial_call=True)
-    def export(_clicks, shown, data, columns, search, district):
-        state, _ = current_state(search, district)
-        names = district_names(current().settings.city.adcode)
-        place = state.cell or names.get(state.district, "全市")
-        return dcc.send_bytes(st.to_csv(columns, shown if shown is not None else data), st.csv_filename(state, place),
-                              type="text/csv")
-
-
-def current_state(search: str | None, district: str | None) -> tuple[st.ViewState, str]:
-    """(the state of a page's URL, the city's time zone); errors are the refresh's to show."""
-    s = current().settings
-    state, _ = st.parse_search(search, now=time.time(), tz=s.city.timezone,
-                               districts=district_names(s.city.adcode), district=district)
-    return state, s.city.timezone
-
-
-def stores(prefix: str, search: str, district: str | None, bounds) -> list:
-    """The page's URL (its query set from the layout's, so the first refresh reads it), the navigation target,
-    the export, the district and the map's bounds."""
-    return [dcc.Location(id=f"{prefix}-url", refresh=False, search=search),
-            dcc.Location(id=f"{prefix}-nav", refresh="callback-nav"),
-            dcc.Download(id=f"{prefix}-download"), dcc.Store(id=f"{prefix}-district", data=district),
-            dcc.Store(id=f"{prefix}-fit", data=bounds)]
-
-
-def selected_layer(prefix: str) -> dl.LayerGroup:
-    return dl.LayerGroup(id=f"{prefix}-selected")
-
-
-def no_updates(count: int) -> list:
-    return [no_update] * count

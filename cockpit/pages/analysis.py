@@ -13,20 +13,22 @@ from dash import Input, Output, State, callback, html, no_update
 
 from cockpit import analysis_state as st
 from cockpit import analysis_view as av
+from cockpit.components import analysis as parts
 from cockpit.components.freshness import as_of, freshness_badge
 from cockpit.components.header import header
+from cockpit.pages.analyst_controls import current_state, register_controls
 from cockpit.runtime import current
 from cockpit.signin import current_user
 from domain.districts import city_boundaries
 from layers import districts as dmap
-from layers.city_map import fit_on_load
+from layers.city_map import city_map, fit_on_load
 from warehouse import analysis_queries as aq
 
 dash.register_page(__name__, path="/analysis", title="分析研判 · 城市运行一网统管")
 
 PREFIX = "analysis"
 fit_on_load(PREFIX)
-av.register_controls(PREFIX)
+register_controls(PREFIX)
 
 
 def layout(**query) -> html.Div:
@@ -37,10 +39,12 @@ def layout(**query) -> html.Div:
         header("分析研判", current_user(), freshness_badge(PREFIX, 0, tz)),  # refreshed on demand, no timer
         html.Div(id=f"{PREFIX}-crumbs", className="analysis-crumbs"),
         html.Div(id=f"{PREFIX}-errors", className="analysis-errors", role="alert"),
-        av.filter_bar(PREFIX, state, now, tz),
+        parts.filter_bar(PREFIX, state, now, tz),
         html.Div(id=f"{PREFIX}-kpis", className="kpi-row analysis-kpis"),
-        *av.body(PREFIX, "各区分布", "各区明细"),
-        *av.stores(PREFIX, "?" + urlencode(query, doseq=True), None,
+        *parts.body(PREFIX, "各区分布", "各区明细", city_map(
+            PREFIX, s.city.adcode, tile_url=s.cockpit.tile_url, tile_attribution=s.cockpit.tile_attribution,
+            interactive=True)),
+        *parts.stores(PREFIX, "?" + urlencode(query, doseq=True), None,
                    dmap.bounds(city_boundaries(s.city.adcode))),
     ])
 
@@ -70,7 +74,7 @@ def refresh(search, _clicks):
     breaks = dmap.class_breaks(max(values.values(), default=0))
     labels = dmap.labels(dmap.city_anchors(s.city.adcode), values, t.unit)
     columns, rows = av.place_table(o, state.source, state.compare, names)
-    return (av.messages(errors), av.crumbs(state, names), av.kpi_row(av.kpi_cards(o, state.source, state.compare)),
+    return (parts.messages(errors), parts.crumbs(state, names), parts.kpi_row(av.kpi_cards(o, state.source, state.compare)),
             dmap.hideout(values, breaks, tips=dmap.tips(t.n, labels)), labels,
             dmap.legend(t.n, dmap.legend_items(breaks, t.unit)) + [html.Div(dmap.CRS_NOTE, className="legend-note")],
             f"{st.SOURCE_ZH[state.source]} · 点击区县查看网格",
@@ -87,5 +91,5 @@ def open_district(_clicks, feature, search):
     code = ((feature or {}).get("properties") or {}).get("adcode")
     if code not in av.district_names(current().settings.city.adcode):  # client input
         return no_update
-    state, _ = av.current_state(search, None)
+    state, _ = current_state(search, None)
     return st.href(replace(state, district=code))

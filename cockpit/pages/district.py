@@ -14,14 +14,16 @@ from dash import Input, Output, State, callback, dcc, html, no_update
 
 from cockpit import analysis_state as st
 from cockpit import analysis_view as av
+from cockpit.components import analysis as parts
 from cockpit.components.freshness import as_of, freshness_badge
 from cockpit.components.header import header
+from cockpit.pages.analyst_controls import current_state, register_controls
 from cockpit.runtime import current
 from cockpit.signin import current_user
 from domain.districts import city_boundaries
 from layers import districts as dmap
 from layers import grid
-from layers.city_map import fit_on_load
+from layers.city_map import city_map, fit_on_load
 from warehouse import analysis_queries as aq
 
 dash.register_page(__name__, path_template="/district/<adcode>", title="区县分析 · 城市运行一网统管")
@@ -29,7 +31,7 @@ dash.register_page(__name__, path_template="/district/<adcode>", title="区县�
 PREFIX = "district"
 SELECTED = "#00f0ff"  # cyan: apart from every colour of the grid's ramp
 fit_on_load(PREFIX)
-av.register_controls(PREFIX, resolution=True)
+register_controls(PREFIX, resolution=True)
 
 
 def layout(adcode: str = "", **query) -> html.Div:
@@ -39,20 +41,22 @@ def layout(adcode: str = "", **query) -> html.Div:
     state, errors = st.parse(query, now=now, tz=tz, districts=names, district=adcode)
     if not state.district:
         return html.Div(className="analysis", children=[
-            header("区县分析", current_user()), html.Div(av.messages(errors[:1]), className="analysis-errors", role="alert"),
+            header("区县分析", current_user()), html.Div(parts.messages(errors[:1]), className="analysis-errors", role="alert"),
             dcc.Link("返回全市分析", href="/analysis", className="analysis-back")])
     boundaries = city_boundaries(s.city.adcode)
     own = [f for f in boundaries["features"] if f["properties"]["adcode"] == state.district]
-    overlays = (("网格 (H3)", grid.grid_layer(PREFIX), True), ("选中网格", av.selected_layer(PREFIX), True))
+    overlays = (("网格 (H3)", grid.grid_layer(PREFIX), True), ("选中网格", parts.selected_layer(PREFIX), True))
     return html.Div(className="analysis", children=[
         header(f"分析研判 · {names[state.district]}", current_user(),
                freshness_badge(PREFIX, 0, tz)),  # refreshed on demand, no timer
         html.Div(id=f"{PREFIX}-crumbs", className="analysis-crumbs"),
         html.Div(id=f"{PREFIX}-errors", className="analysis-errors", role="alert"),
-        av.filter_bar(PREFIX, state, now, tz, resolution=True),
+        parts.filter_bar(PREFIX, state, now, tz, resolution=True),
         html.Div(id=f"{PREFIX}-kpis", className="kpi-row analysis-kpis"),
-        *av.body(PREFIX, "网格分布", "网格明细", overlays),
-        *av.stores(PREFIX, "?" + urlencode(query, doseq=True), state.district, dmap.bounds({"features": own})),
+        *parts.body(PREFIX, "网格分布", "网格明细", city_map(
+            PREFIX, s.city.adcode, overlays=overlays, tile_url=s.cockpit.tile_url,
+            tile_attribution=s.cockpit.tile_attribution, interactive=True)),
+        *parts.stores(PREFIX, "?" + urlencode(query, doseq=True), state.district, dmap.bounds({"features": own})),
     ])
 
 
@@ -77,7 +81,7 @@ def refresh(search, _clicks, district):
     names = av.district_names(s.city.adcode)
     state, errors = st.parse_search(search, now=now, tz=tz, districts=names, district=district)
     if not state.district:
-        return [av.messages(errors)] + av.no_updates(len(OUTPUTS) - 1)
+        return [parts.messages(errors)] + [no_update] * (len(OUTPUTS) - 1)
     filters, period, grain = st.filters(state), st.period(state, now), st.grain(state)
     o = aq.load_overview(rt.warehouse, filters, period, "cell", grain, state.resolution)
     listed = aq.load_entities(rt.warehouse, filters, period) if state.cell else None
@@ -95,7 +99,7 @@ def refresh(search, _clicks, district):
         title = f"网格 {state.cell} 内的{t.entity} · 最新 {len(rows):,} 条"
         note = ("（仅列出最新 {:,} 条）".format(aq.LIST_LIMIT) if len(rows) >= aq.LIST_LIMIT else "") + \
             av.period_note(state, period, tz)
-    return (av.messages(errors), av.crumbs(state, names), av.kpi_row(av.kpi_cards(o, state.source, state.compare)),
+    return (parts.messages(errors), parts.crumbs(state, names), parts.kpi_row(av.kpi_cards(o, state.source, state.compare)),
             dmap.hideout({}, dmap.class_breaks(0), selected=state.district),
             dmap.labels({state.district: anchor}, {state.district: total}, t.unit),
             grid.hex_features(cells), grid.grid_hideout(breaks),
@@ -114,7 +118,7 @@ def refresh(search, _clicks, district):
 def select_cell(_clicks, feature, search, district):
     """A cell clicked → drill into it; the selected cell clicked again → back to the district."""
     cell = ((feature or {}).get("properties") or {}).get("cell")
-    state, _ = av.current_state(search, district)
+    state, _ = current_state(search, district)
     if not isinstance(cell, str) or not st.valid_cell(cell):  # client input
         return no_update
     return "?" + st.to_query(replace(state, cell="" if cell == state.cell else cell))
@@ -128,5 +132,5 @@ def open_district(_clicks, feature, search, district):
     code = ((feature or {}).get("properties") or {}).get("adcode")
     if code == district or code not in av.district_names(current().settings.city.adcode):  # client input
         return no_update
-    state, _ = av.current_state(search, district)
+    state, _ = current_state(search, district)
     return st.href(replace(state, district=code, cell=""))

@@ -15,6 +15,7 @@ from alerts.lifecycle import SEVERITIES, SEVERITY_ZH, STATE_ZH, InvalidTransitio
 from cockpit import access, duty_view, job_view
 from cockpit.components.freshness import as_of, freshness_badge
 from cockpit.components.header import header
+from cockpit.components.table import GRID_THEME
 from cockpit.runtime import current
 from cockpit.signin import current_user
 from layers import districts as dmap
@@ -36,10 +37,6 @@ COLUMNS = [
     {"field": "minutes", "headerName": "持续(分)", "width": 104, "type": "numericColumn"},
     {"field": "owner", "headerName": "承办", "flex": 1, "minWidth": 110},
 ]
-GRID_THEME = ("themeQuartz.withParams({backgroundColor: '#0b1628', foregroundColor: '#e6f1ff', "
-              "accentColor: '#39c5ff', headerBackgroundColor: '#0f2340', borderColor: '#17365c', "
-              "rowHoverColor: '#13294a', selectedRowBackgroundColor: '#1b3d6b', fontSize: 16, headerFontSize: 15, "
-              "fontFamily: 'Noto Sans CJK SC, Microsoft YaHei, sans-serif'})")
 
 
 def layout(alert: str = "", **_query) -> html.Div:

@@ -45,7 +45,7 @@ def layout(**_query) -> html.Div:
                 *freshness_badge("wall", refresh_ms, s.city.timezone),
             ]),
         ]),
-        html.Div(className="kpi-row", children=[kpi_tile(f"wall-kpi-{i}", label, unit, help_text)
+        html.Div(className="kpi-row", children=[kpi_tile(label, unit, help_text=help_text, tile_id=f"wall-kpi-{i}")
                                                  for i, label, unit, help_text, _ in TILES]),
         html.Div(className="wall-body", children=[
             html.Div(className="side side-3", children=[
