@@ -141,16 +141,17 @@ def _problem(message: str, data: Any, type_: Any, strict: bool) -> Problem:
         path.append(value)
         base, meta = _unwrap(tp)
     value = None if value is _MISSING else value
+    tag_field, tags = _tags(base)
+    missing = re.fullmatch(r"Object missing required field `(.+)`", text)
+    if missing and missing[1] == tag_field:
+        return Problem((*path, missing[1]), "choice", None, text, choices=tags)
     chosen = _chosen(base, value)
     if chosen is not None and isinstance(value, dict):
         known = tuple(_field_types(chosen))
-        tag_field, _ = _tags(base)
-        if m := re.fullmatch(r"Object contains unknown field `(.+)`", text):
+        if re.fullmatch(r"Object contains unknown field `(.+)`", text):
             names = tuple(str(k) for k in value if k not in known and k != tag_field)
             return Problem(tuple(path), "unknown", value, text, chosen, names, known)
-        if m := re.fullmatch(r"Object missing required field `(.+)`", text):
-            if m[1] == tag_field:
-                return Problem((*path, m[1]), "choice", None, text, chosen, choices=_tags(base)[1])
+        if missing:
             required = tuple(f.encode_name for f in msgspec.structs.fields(chosen) if f.required)
             names = tuple(name for name in required if name not in value)
             return Problem(tuple(path), "missing", value, text, chosen, names, known)
