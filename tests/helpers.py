@@ -213,3 +213,36 @@ def other_origin(respond: Callable[[str], tuple[str, bytes]]):
         yield f"http://localhost:{server.server_port}"
     finally:
         server.shutdown()
+
+
+class _ClockedTime:
+    """The ``time`` module with its ``time()`` replaced by a test's clock (everything else as it is)."""
+
+    def __init__(self, clock: Callable[[], float]):
+        self.time = clock
+
+    def __getattr__(self, name):
+        return getattr(time, name)
+
+
+def freeze_screens(monkeypatch, clock: Callable[[], float], *files: str) -> None:
+    """Have the modules loaded from ``files`` (paths from the repository root, e.g. ``cockpit/pages/wall.py``:
+    Dash loads pages under its own module names) read ``clock`` as their ``time.time()``: the screens take no clock,
+    so this is how a screen test fixes its day and hour. Call it after the app is created; monkeypatch undoes it."""
+    import sys
+
+    from domain.paths import ROOT
+
+    wanted = {str((ROOT / f).resolve()) for f in files}
+    found = [m for m in list(sys.modules.values()) if getattr(m, "__file__", None) in wanted]
+    assert {m.__file__ for m in found} == wanted, f"not loaded: {wanted - {m.__file__ for m in found}}"
+    for module in found:
+        monkeypatch.setattr(module, "time", _ClockedTime(clock))
+
+
+def local_epoch(text: str, tz: str = "Asia/Shanghai") -> int:
+    """Epoch seconds of a wall-clock time in the city (``2026-11-20 10:00:00``)."""
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    return int(dt.datetime.fromisoformat(text).replace(tzinfo=ZoneInfo(tz)).timestamp())
