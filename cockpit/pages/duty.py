@@ -13,6 +13,7 @@ from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 from alerts import api, store
 from alerts.lifecycle import SEVERITIES, SEVERITY_ZH, STATE_ZH, InvalidTransition
 from cockpit import access, duty_view, job_view
+from cockpit.components import duty as parts
 from cockpit.components.freshness import as_of, freshness_badge
 from cockpit.components.header import header
 from cockpit.components.table import GRID_THEME
@@ -20,23 +21,10 @@ from cockpit.runtime import current
 from cockpit.signin import current_user
 from layers import districts as dmap
 from layers.city_map import city_map
-from layers.palette import severity_color
 
 dash.register_page(__name__, path="/duty", title="值班研判 · 城市运行一网统管")
 
 MAX_ID = 256
-COLUMNS = [
-    {"field": "severity_zh", "headerName": "级别", "width": 90, "cellClassRules": {
-        f"sev-cell sev-{s}": f"params.data.severity === '{s}'" for s in SEVERITIES}},
-    {"field": "state_zh", "headerName": "状态", "width": 96},
-    {"field": "rule", "headerName": "预警规则", "flex": 2, "minWidth": 150},
-    {"field": "subject", "headerName": "对象", "flex": 2, "minWidth": 130},
-    {"field": "district", "headerName": "区", "width": 96},
-    {"field": "peak", "headerName": "峰值", "width": 90, "type": "numericColumn"},
-    {"field": "first_seen", "headerName": "首次发现", "width": 120},
-    {"field": "minutes", "headerName": "持续(分)", "width": 104, "type": "numericColumn"},
-    {"field": "owner", "headerName": "承办", "flex": 1, "minWidth": 110},
-]
 
 
 def layout(alert: str = "", **_query) -> html.Div:
@@ -56,7 +44,7 @@ def layout(alert: str = "", **_query) -> html.Div:
                                            for x in reversed(SEVERITIES)]),
                 ]),
                 html.Div(id="duty-system", className="duty-system", role="alert"),
-                dag.AgGrid(id="duty-queue", columnDefs=COLUMNS, rowData=[], getRowId="params.data.alert_id",
+                dag.AgGrid(id="duty-queue", columnDefs=parts.QUEUE_COLUMNS, rowData=[], getRowId="params.data.alert_id",
                            className="duty-grid", style={"height": "100%"},
                            defaultColDef={"sortable": True, "filter": True, "resizable": True},
                            dashGridOptions={"theme": {"function": GRID_THEME}, "rowHeight": 42,
@@ -108,16 +96,9 @@ def refresh_queue(_n, _changed, view, severities):
     rows = duty_view.queue(store.current(rt.warehouse), view, severities, _names(s.city.adcode),
                            s.city.timezone, now)
     red = sum(r["severity"] == "red" and r["state"] == "open" for r in rows)
-    system = system_items(job_view.problems(job_view.load(rt.warehouse, now), now), s.city.timezone, now)
+    system = parts.system_items(job_view.problems(job_view.load(rt.warehouse, now), now), s.city.timezone, now)
     return (rows, f"共 {len(rows)} 条" + (f" · 红色待确认 {red} 条" if red else ""), system,
             as_of(now, s.city.timezone))
-
-
-def system_items(problems: list[dict], timezone: str, now: float) -> list:
-    """A job in trouble heads the queue as a system item: alerting itself may be failing (预警计算中断)."""
-    return [html.Div(className="system-item", children=[
-        html.Span("系统", className="sev sev-red"), html.Span(job_view.describe(p, timezone, now), className="t-rule"),
-        html.Span(job_view.detail(p), className="t-text")]) for p in problems]
 
 
 @callback(Output("duty-selected", "data"), Input("duty-queue", "selectedRows"), prevent_initial_call=True)
@@ -141,10 +122,10 @@ def show(alert_id, _changed, _n):
     title, related = duty_view.related(rt.warehouse, alert, rt.files.rules.get(alert["rule_id"]), time.time(), s.city.timezone)
     allowed = duty_view.allowed_actions(alert["state"])
     marker, viewport = _place(alert, s.city.adcode)
-    return (_detail(alert, _names(s.city.adcode)),
-            _table("处置记录", ["时间", "操作人", "操作", "状态", "说明"],
+    return (parts.detail(alert, _names(s.city.adcode)),
+            parts.table("处置记录", ["时间", "操作人", "操作", "状态", "说明"],
                    [[h["time"], h["actor"], h["action"], h["change"], h["extra"]] for h in duty_view.history(log, s.city.timezone)]),
-            _table(title, ["时间", "对象", "状态", "内容"], [[r["time"], r["what"], r["status"], r["text"]] for r in related]),
+            parts.table(title, ["时间", "对象", "状态", "内容"], [[r["time"], r["what"], r["status"], r["text"]] for r in related]),
             marker, viewport,
             dmap.hideout({}, dmap.class_breaks(0), selected=alert["district_code"] or None),
             _names_only(s.city.adcode), *[action not in allowed for action, _ in duty_view.BUTTONS])
@@ -183,19 +164,6 @@ def _names_only(adcode: str) -> dict:
     return doc
 
 
-def _detail(alert: dict, names: dict[str, str]) -> list:
-    sev = alert["severity"]
-    facts = [("对象", f"{duty_view.SUBJECT_ZH.get(alert['subject_type'], '')} {duty_view.subject_label(alert)}"),
-             ("所在区", names.get(alert["district_code"], "—")), ("状态", STATE_ZH[alert["state"]]),
-             ("当前值 / 峰值", f"{alert['value']:g} / {alert['peak']:g}"),
-             ("承办", " / ".join(x for x in (alert["department"], alert["person"]) if x) or "—"),
-             ("已上报上级", f"{int(alert['escalations'])} 级" if alert["escalations"] else "—")]
-    return [html.Div(className="duty-title", children=[html.Span(SEVERITY_ZH[sev], className=f"sev sev-{sev}"),
-                                                       html.Span(alert["rule_name"])]),
-            html.Div(alert["detail"], className="duty-text"),
-            html.Dl(className="duty-facts", children=[x for k, v in facts for x in (html.Dt(k), html.Dd(v))])]
-
-
 def _place(alert: dict, adcode: str):
     """A marker at the alert's point (or its district's anchor) and the map view on it."""
     lon, lat = alert["lon"], alert["lat"]
@@ -204,15 +172,4 @@ def _place(alert: dict, adcode: str):
         if anchor is None:
             return [], no_update
         lon, lat = anchor[0], anchor[1]
-    marker = dl.CircleMarker(center=[lat, lon], radius=12, color="#ffffff", weight=2, fillOpacity=0.9,
-                             fillColor=severity_color(SEVERITIES.index(alert["severity"]) + 1), pane="pointPane",
-                             children=dl.Tooltip(duty_view.subject_label(alert)))
-    return [marker], {"center": [lat, lon], "zoom": 12, "transition": "flyTo"}
-
-
-def _table(title: str, head: list[str], rows: list[list]) -> list:
-    body = [html.Tr([html.Td(str(cell)) for cell in row]) for row in rows] or [
-        html.Tr(html.Td("暂无", colSpan=len(head), className="empty"))]
-    return [html.Div(title, className="panel-title"),
-            html.Table(className="duty-table", children=[html.Thead(html.Tr([html.Th(h) for h in head])),
-                                                         html.Tbody(body)])]
+    return [parts.marker(alert, lon, lat)], {"center": [lat, lon], "zoom": 12, "transition": "flyTo"}

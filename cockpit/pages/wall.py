@@ -7,13 +7,14 @@ import dash
 from dash import Input, Output, State, callback, clientside_callback, dcc, html
 
 from cockpit import job_view, wall_view
+from cockpit.components import wall as parts
 from cockpit.components.freshness import answer, freshness, freshness_badge
 from cockpit.components.kpi import kpi_tile
 from cockpit.format import format_count, format_percent
 from cockpit.runtime import current
 from domain.districts import city_boundaries
 from layers import districts as dmap
-from layers import palette, stations
+from layers import stations
 from layers.city_map import city_map
 
 dash.register_page(__name__, path="/wall", title="一屏统览 · 城市运行一网统管")
@@ -49,10 +50,10 @@ def layout(**_query) -> html.Div:
                                                  for i, label, unit, help_text, _ in TILES]),
         html.Div(className="wall-body", children=[
             html.Div(className="side side-3", children=[
-                panel("受理趋势", dcc.Graph(id="wall-trend", className="graph", config={"displayModeBar": False},
+                parts.panel("受理趋势", dcc.Graph(id="wall-trend", className="graph", config={"displayModeBar": False},
                                         style={"height": "100%"}), note="每小时受理量 · 近 24 小时"),
-                panel("今日诉求分类", html.Div(id="wall-categories", className="ranking"), note="受理件数"),
-                panel("各区今日受理排行", html.Div(id="wall-ranking", className="ranking")),
+                parts.panel("今日诉求分类", html.Div(id="wall-categories", className="ranking"), note="受理件数"),
+                parts.panel("各区今日受理排行", html.Div(id="wall-ranking", className="ranking")),
             ]),
             html.Div(className="panel", children=[
                 html.Div(["各区在办工单", html.Span("12345 热线 · 监测站点 · 实时", className="panel-note")],
@@ -64,8 +65,8 @@ def layout(**_query) -> html.Div:
                 html.Div(id="wall-legend", className="legend"),  # under the map, in one row: it covers no district
             ]),
             html.Div(className="side side-alerts", children=[
-                panel("预警动态", html.Ul(id="wall-alerts", className="ticker alert-ticker"), note="按级别"),
-                panel("最新工单", html.Ul(id="wall-ticker", className="ticker")),
+                parts.panel("预警动态", html.Ul(id="wall-alerts", className="ticker alert-ticker"), note="按级别"),
+                parts.panel("最新工单", html.Ul(id="wall-ticker", className="ticker")),
             ]),
         ]),
         dcc.Store(id="wall-tz", data=s.city.timezone),
@@ -73,11 +74,6 @@ def layout(**_query) -> html.Div:
         dcc.Interval(id="wall-tick", interval=refresh_ms),
         dcc.Interval(id="wall-clock-tick", interval=1000),
     ])
-
-
-def panel(title: str, body, note: str = "") -> html.Div:
-    heading = [title, html.Span(note, className="panel-note")] if note else [title]
-    return html.Div(className="panel", children=[html.Div(heading, className="panel-title"), body])
 
 
 def city_name(adcode: str) -> str:
@@ -130,57 +126,14 @@ def refresh(_n, viewport_width):
         + [f"kpi kpi-{tiles[i]['level']}" if tiles[i]["level"] else "kpi" for i, *_ in TILES]
         + [dmap.hideout(open_by_district, breaks, tips=dmap.tips("在办工单", labels)), labels,
            station_layer,
-           dmap.legend("在办工单", dmap.legend_items(breaks, MAP_UNIT)) + station_legend()
+           dmap.legend("在办工单", dmap.legend_items(breaks, MAP_UNIT)) + parts.station_legend()
            + [html.Div(dmap.CRS_NOTE, className="legend-note")],
            wall_view.trend_figure(data, s.city.timezone, wall_view.font_px(viewport_width)),
-           ranking_rows(wall_view.ranking(wall_view.category_counts(data), top=6), "今日暂无受理"),
-           ranking_rows(wall_view.ranking(wall_view.named(wall_view.per_district(data.today, "received"), names),
+           parts.ranking_rows(wall_view.ranking(wall_view.category_counts(data), top=6), "今日暂无受理"),
+           parts.ranking_rows(wall_view.ranking(wall_view.named(wall_view.per_district(data.today, "received"), names),
                                           top=8), "今日暂无受理"),
-           alert_rows(wall_view.alert_ticker(data.alerts, names, s.city.timezone)),
-           ticker_rows(wall_view.ticker(data, names, s.city.timezone)),
-           job_alarms(job_view.problems(data.jobs, data.now), s.city.timezone, data.now),
+           parts.alert_rows(wall_view.alert_ticker(data.alerts, names, s.city.timezone)),
+           parts.ticker_rows(wall_view.ticker(data, names, s.city.timezone)),
+           parts.job_alarms(job_view.problems(data.jobs, data.now), s.city.timezone, data.now),
            answer(level, text, None if newest_event is None else data.now - newest_event)]
     )
-
-
-def job_alarms(problems: list[dict], timezone: str, now: float) -> list:
-    """A red chip per job in trouble (预警计算中断 12:03 起), its detail on hover; none when all run."""
-    return [html.Span(job_view.describe(p, timezone, now), className="job-alarm", title=job_view.detail(p))
-            for p in problems]
-
-
-def station_legend() -> list:
-    """The station colours that matter from 5 m: red, orange, normal and offline (the map page has them all)."""
-    wanted = (palette.SEVERITY[4][0], palette.SEVERITY[3][0], palette.OK, palette.SILENT)
-    items = [(colour, label.split(" · ")[0] + (" 等" if " · " in label else ""))
-             for colour, label in stations.legend_items() if colour in wanted]
-    return dmap.legend("监测站点", items)
-
-
-def alert_rows(items: list[dict]) -> list:
-    if not items:
-        return [html.Li("暂无活动预警", className="empty")]
-    return [html.Li(className=f"alert-item alert-{it['severity']}", children=[
-        html.Div([html.Span(it["severity_zh"], className=f"sev sev-{it['severity']}"),
-                  html.Span(it["time"], className="t-time"), html.Span(it["district"], className="t-district")]),
-        html.Div(f"{it['rule']} · {it['subject']}", className="t-text", title=f"{it['rule']} · {it['subject']}")])
-        for it in items]
-
-
-def ranking_rows(rows: list[tuple[str, int, float]], empty_text: str) -> list:
-    if not rows:
-        return [html.Div(empty_text, className="empty")]
-    return [html.Div(className="rank-row", children=[
-        html.Span(str(i), className="rank-no"), html.Span(name),
-        html.Div(html.Div(className="rank-bar", style={"width": f"{share * 100:.1f}%"})),
-        html.Span(f"{value:,}", className="rank-value")]) for i, (name, value, share) in enumerate(rows, 1)]
-
-
-def ticker_rows(items: list[dict]) -> list:
-    if not items:
-        return [html.Li("暂无新工单", className="empty")]
-    return [html.Li([html.Div([html.Span(it["time"], className="t-time"),
-                               html.Span(it["district"], className="t-district"),
-                               html.Span(it["category"], className="t-category"),
-                               html.Span("紧急", className="t-urgent") if it["urgent"] else None]),
-                     html.Div(it["text"], className="t-text", title=it["text"])]) for it in items]
