@@ -13,6 +13,7 @@ from cockpit import job_view
 from cockpit.components.freshness import freshness
 from cockpit.runtime import current
 from cockpit.signin import full_health
+from domain.times import epoch
 from warehouse import WarehouseError
 from warehouse import queries as q
 
@@ -42,8 +43,8 @@ def ingest_report(partitions: pd.DataFrame, now: float) -> dict:
 
 def jobs_report(status: pd.DataFrame, now: float) -> dict:
     """Every job instance's newest heartbeat, and the jobs in trouble (cockpit.job_view.problems)."""
-    instances = [{"job": r.job, "instance": r.instance, "state": r.state, "since": _iso(job_view.epoch(r.since)),
-                  "attempts": int(r.attempts), "error": r.error, "seen_age_s": round(now - job_view.epoch(r.seen), 1)}
+    instances = [{"job": r.job, "instance": r.instance, "state": r.state, "since": _iso(epoch(r.since)),
+                  "attempts": int(r.attempts), "error": r.error, "seen_age_s": round(now - epoch(r.seen), 1)}
                  for r in status.itertuples(index=False)]
     trouble = [{**p, "since": _iso(p["since"])} for p in job_view.problems(status, now)]
     return {"instances": instances, "problems": trouble}
