@@ -33,7 +33,8 @@ import argparse
 from pathlib import Path
 
 from config import logs
-from config.settings import ConfigError, Settings, load
+from config.files import ConfigError
+from config.settings import Settings, load
 
 
 def _migrate(settings: Settings, _args) -> int:

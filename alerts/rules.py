@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from alerts.lifecycle import SEVERITIES
-from config.settings import ConfigError, read_yaml_file
+from config.files import ConfigError, read_yaml_file
 from domain.contract import ECOLOGY_METRICS, WATER_METRICS
 
 SUBJECTS = {"threshold": "station", "surge": "district", "incident": "incident", "undispatched": "incident",

@@ -31,7 +31,7 @@ from config.files import ConfigError, Problem, decode, read_yaml_file
 from config.warehouse_url import parse_warehouse_url
 from domain.paths import CONFIG_DIR
 
-__all__ = ["ConfigError", "DEFAULT_PATH", "KEYS", "SECTIONS", "Settings", "load", "read_yaml_file"]
+__all__ = ["DEFAULT_PATH", "KEYS", "SECTIONS", "Settings", "load"]
 
 DEFAULT_PATH = CONFIG_DIR / "cockpit.yaml"
 ENV_PREFIX = "COCKPIT_"

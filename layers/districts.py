@@ -15,7 +15,7 @@ import pandas as pd
 from dash import html
 from shapely.geometry import shape
 
-from config.settings import ConfigError, read_yaml_file
+from config.files import ConfigError, read_yaml_file
 from domain.aqi import LEVELS as AQI_LEVELS
 from domain.districts import city_boundaries
 

@@ -8,7 +8,7 @@ import yaml
 
 from alerts.rules import Rule, load_rules, parse_rule
 from alerts.sql import condition
-from config.settings import ConfigError
+from config.files import ConfigError
 from warehouse.sql import check_params
 
 ROOT = Path(__file__).resolve().parents[2]

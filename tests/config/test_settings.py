@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from config.settings import DEFAULT_PATH, KEYS, SECTIONS, ConfigError, load
+from config.files import ConfigError
+from config.settings import DEFAULT_PATH, KEYS, SECTIONS, load
 from warehouse.migrations import MIGRATIONS
 
 ROOT = Path(__file__).resolve().parents[2]

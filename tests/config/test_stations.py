@@ -7,7 +7,7 @@ from collections import Counter
 import pytest
 import yaml
 
-from config.settings import ConfigError
+from config.files import ConfigError
 from config.stations import DEFAULT_PATH, load_stations
 from domain.districts import DistrictIndex
 from domain.stations import Registry, Station

@@ -5,7 +5,7 @@ import pytest
 import shapely
 from shapely.geometry import Point, box, shape
 
-from config.settings import ConfigError
+from config.files import ConfigError
 from domain.districts import city_boundaries
 from layers.districts import (
     COLORS,
